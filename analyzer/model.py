@@ -1,0 +1,327 @@
+"""The data model every reader produces and every output consumes.
+
+Field names here ARE the JSON contract (README "Output schema"): renaming one means bumping
+SCHEMA_VERSION. Readers build `DomainDef`/`Observation`s, `merge` folds them into one `Guest` per
+(report, UUID), `findings` adds `Finding`s, renderers only read.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+SCHEMA_VERSION = 1
+
+# Severity order used for sorting and --fail-on.
+SEVERITIES = ("critical", "warning", "info")
+
+
+class AnalyzerError(Exception):
+    """An input the analyzer cannot use at all: one clear line for the user, exit status 2."""
+
+
+class ParseError(AnalyzerError):
+    """A single file inside a report could not be parsed; it becomes a report `problem`."""
+
+
+@dataclass
+class Source:
+    """Where a value came from: the kind of source and the path inside the report."""
+
+    kind: str
+    path: str
+
+
+# Source kinds (kept short and stable: they appear in JSON and in the HTML).
+KIND_PLUGIN_SUMMARY = "plugin-summary"  # sos_commands/libvirt_guests/summary.json
+KIND_PLUGIN_LIVE = "plugin-live"  # sos_commands/libvirt_guests/<src>/... live dumpxml
+KIND_PLUGIN_INACTIVE = "plugin-inactive"  # ... dumpxml --inactive
+KIND_VIRSH_DUMPXML = "virsh-dumpxml"  # sos_commands/virsh/virsh_-r_dumpxml_*
+KIND_VIRSH_LIST = "virsh-list"  # sos_commands/virsh/virsh_-r_list_--all
+KIND_ETC = "etc-persistent"  # etc/libvirt/qemu/NAME.xml
+KIND_RUN = "run-status"  # run/libvirt/qemu/NAME.xml (<domstatus>)
+KIND_CONTAINER_ETC = "container-etc-persistent"  # TripleO/kolla config-data copies
+KIND_CONTAINER_RUN = "container-run-status"
+
+LIVE_KINDS = {KIND_PLUGIN_LIVE, KIND_VIRSH_DUMPXML, KIND_RUN, KIND_CONTAINER_RUN}
+PERSISTENT_KINDS = {KIND_PLUGIN_INACTIVE, KIND_ETC, KIND_CONTAINER_ETC}
+
+
+@dataclass
+class Disk:
+    target: Optional[str] = None  # vda, sda, hdd ...
+    bus: Optional[str] = None  # virtio, scsi, ide, sata
+    device: Optional[str] = None  # disk, cdrom, lun
+    source_type: Optional[str] = None  # file, block, network, volume
+    source: Optional[str] = None  # file path, block dev, rbd pool/image, iscsi IQN/lun, pool/volume
+    driver_type: Optional[str] = None  # qcow2, raw
+    serial: Optional[str] = None  # Cinder volume id for volume-backed disks
+
+
+@dataclass
+class Interface:
+    mac: Optional[str] = None
+    type: Optional[str] = None  # bridge, ethernet, network, hostdev, vhostuser, direct
+    source: Optional[str] = None  # bridge / network / dev / PCI address / socket path
+    target_dev: Optional[str] = None  # tapXXXXXXXX-XX
+    model: Optional[str] = None  # virtio, e1000
+
+
+@dataclass
+class IP:
+    address: Optional[str] = None
+    type: Optional[str] = None  # fixed, floating
+    version: Optional[int] = None
+
+
+@dataclass
+class Port:
+    uuid: Optional[str] = None
+    ips: list[IP] = field(default_factory=list)
+
+
+@dataclass
+class Flavor:
+    name: Optional[str] = None
+    id: Optional[str] = None
+    memory_mb: Optional[int] = None
+    disk_gb: Optional[int] = None
+    swap_mb: Optional[int] = None
+    ephemeral_gb: Optional[int] = None
+    vcpus: Optional[int] = None
+    extra_specs: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Image:
+    uuid: Optional[str] = None
+    container_format: Optional[str] = None
+    disk_format: Optional[str] = None
+    min_disk: Optional[int] = None
+    min_ram: Optional[int] = None
+    properties: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Person:
+    uuid: Optional[str] = None
+    name: Optional[str] = None
+
+
+@dataclass
+class Owner:
+    user: Optional[Person] = None
+    project: Optional[Person] = None
+
+
+@dataclass
+class Root:
+    type: Optional[str] = None  # image, volume
+    uuid: Optional[str] = None
+
+
+@dataclass
+class NovaMeta:
+    """Nova's `<nova:instance>` block (any namespace version)."""
+
+    namespace: str
+    package_version: Optional[str] = None
+    display_name: Optional[str] = None
+    creation_time: Optional[str] = None  # ISO 8601 UTC, "2015-02-19T18:23:44Z"
+    flavor: Optional[Flavor] = None
+    image: Optional[Image] = None
+    owner: Optional[Owner] = None
+    root: Optional[Root] = None
+    ports: list[Port] = field(default_factory=list)
+    # Anything the parser did not recognise, kept rather than dropped:
+    # {"<element path or @attribute>": value}
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class DomainDef:
+    """One parsed libvirt domain XML document (live, persistent or status)."""
+
+    uuid: Optional[str] = None  # lower-case canonical form when it is a valid UUID
+    name: Optional[str] = None
+    domain_type: Optional[str] = None  # kvm, qemu
+    id: Optional[int] = None  # libvirt domain id (only for running/live XML)
+    memory_mb: Optional[int] = None  # <memory>
+    current_memory_mb: Optional[int] = None  # <currentMemory>
+    vcpus: Optional[int] = None
+    disks: list[Disk] = field(default_factory=list)
+    interfaces: list[Interface] = field(default_factory=list)
+    nova: Optional[NovaMeta] = None
+    # <domstatus state= reason= pid=> when the document is a /run status file
+    status_state: Optional[str] = None
+    status_reason: Optional[str] = None
+    status_pid: Optional[int] = None
+    other_metadata: list[str] = field(default_factory=list)  # namespace URIs of non-Nova metadata
+
+
+@dataclass
+class Observation:
+    """One sighting of one guest by one source inside one report. Merge folds these."""
+
+    source: Source
+    uuid: Optional[str] = None
+    domain_name: Optional[str] = None
+    live: Optional[bool] = None  # True: running config, False: persistent config, None: n/a
+    definition: Optional[DomainDef] = None
+    state: Optional[str] = None
+    state_reason: Optional[str] = None
+    persistent: Optional[bool] = None
+    xml: Optional[str] = None  # raw document text, for the HTML's "raw XML"
+
+
+@dataclass
+class Difference:
+    """A value on which the live and the persistent definitions disagree."""
+
+    field: str
+    live: Any
+    persistent: Any
+    live_source: Optional[str] = None
+    persistent_source: Optional[str] = None
+
+
+@dataclass
+class ErrorSummary:
+    count: int = 0
+    first_time: Optional[str] = None
+    last_time: Optional[str] = None
+    first_lines: list[str] = field(default_factory=list)
+
+
+@dataclass
+class NovaLog:
+    """nova-compute log lines that name one instance UUID (bounded)."""
+
+    paths: list[str] = field(default_factory=list)
+    total: int = 0  # lines naming the UUID
+    lines: list[str] = field(default_factory=list)  # the last lines naming it (bounded)
+    errors: ErrorSummary = field(default_factory=ErrorSummary)
+
+
+@dataclass
+class QemuLog:
+    path: str
+    tail: list[str] = field(default_factory=list)
+
+
+@dataclass
+class GuestLogs:
+    qemu: Optional[QemuLog] = None
+    nova_compute: Optional[NovaLog] = None
+
+
+@dataclass
+class Guest:
+    """One guest per (report, UUID), merged from every source that saw it."""
+
+    uuid: str
+    domain_name: Optional[str] = None
+    display_name: Optional[str] = None
+    host: Optional[str] = None
+    report: Optional[str] = None  # Report.id
+    state: Optional[str] = None  # running, paused, shut off, crashed, ... or None if unknown
+    state_reason: Optional[str] = None
+    persistent: Optional[bool] = None
+    memory_mb: Optional[int] = None
+    vcpus: Optional[int] = None
+    disks: list[Disk] = field(default_factory=list)
+    interfaces: list[Interface] = field(default_factory=list)
+    sources: list[Source] = field(default_factory=list)
+    differences: list[Difference] = field(default_factory=list)
+    nova: Optional[NovaMeta] = None
+    logs: GuestLogs = field(default_factory=GuestLogs)
+    xml: Optional[str] = None  # the live XML if any, else the persistent one
+    xml_source: Optional[str] = None
+    # Where the persistent and live copies differ in Nova metadata, `nova` is the live one and
+    # the persistent one is kept here (ports lag after interface attach/detach).
+    nova_persistent: Optional[NovaMeta] = None
+
+
+@dataclass
+class Problem:
+    """Something skipped or rejected while reading: never silent."""
+
+    path: str
+    reason: str
+
+
+@dataclass
+class Packages:
+    nova: Optional[str] = None
+    libvirt: Optional[str] = None
+    qemu: Optional[str] = None
+
+
+@dataclass
+class Report:
+    """Host facts of one sosreport."""
+
+    id: str
+    path: str  # the input path; "bundle.tar!sosreport-x.tar.xz" for a report inside a collect bundle
+    hostname: Optional[str] = None
+    sos_version: Optional[str] = None
+    collected_at: Optional[str] = None  # ISO 8601
+    os: Optional[str] = None
+    packages: Packages = field(default_factory=Packages)
+    problems: list[Problem] = field(default_factory=list)
+    nova_compute: Optional[bool] = None  # does this host run nova-compute?
+    nova_compute_evidence: Optional[str] = None
+    plugin: Optional[dict[str, Any]] = None  # the libvirt_guests plugin's own summary, when present
+    guest_count: int = 0
+
+
+@dataclass
+class Evidence:
+    path: Optional[str]
+    what: str
+    value: Any
+
+
+@dataclass
+class Finding:
+    code: str
+    severity: str  # critical, warning, info
+    message: str
+    guests: list[str] = field(default_factory=list)  # UUIDs
+    hosts: list[str] = field(default_factory=list)
+    evidence: list[Evidence] = field(default_factory=list)
+
+
+@dataclass
+class QueryMatch:
+    term: str
+    matched_by: Optional[str]  # uuid, uuid-prefix, domain-name, display-name, display-name-ci, glob
+    guests: list[dict[str, Any]] = field(default_factory=list)  # {uuid, host, report, display_name}
+    suggestions: list[str] = field(default_factory=list)  # nearest names when nothing matched
+
+
+@dataclass
+class Document:
+    """Everything one run produced: what the JSON output is."""
+
+    generated_by: dict[str, str]
+    reports: list[Report] = field(default_factory=list)
+    guests: list[Guest] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    query: Optional[list[QueryMatch]] = None
+    total_guests: int = 0  # before --guest filtering
+    errors: list[Problem] = field(default_factory=list)  # inputs that could not be read at all
+    schema_version: int = SCHEMA_VERSION
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schema_version": self.schema_version,
+            "generated_by": self.generated_by,
+            "reports": [dataclasses.asdict(r) for r in self.reports],
+            "guests": [dataclasses.asdict(g) for g in self.guests],
+            "findings": [dataclasses.asdict(f) for f in self.findings],
+            "query": None if self.query is None else [dataclasses.asdict(q) for q in self.query],
+            "total_guests": self.total_guests,
+            "errors": [dataclasses.asdict(e) for e in self.errors],
+        }

@@ -1,0 +1,1 @@
+"""Parsers for one input format each (libvirt domain XML, Nova metadata, ...)."""

@@ -1,0 +1,1 @@
+"""Output formats: JSON, text and HTML. Rendering only: no analysis here."""
