@@ -173,6 +173,8 @@ class Observation:
     state_reason: Optional[str] = None
     persistent: Optional[bool] = None
     xml: Optional[str] = None  # raw document text, for the HTML's "raw XML"
+    # Nova fields a source states without an XML document (the plugin's summary.json).
+    summary_nova: Optional[NovaMeta] = None
 
 
 @dataclass

@@ -1,0 +1,386 @@
+"""Collect the members one report needs, from a tar stream or an extracted directory, safely.
+
+Both readers feed the same `Collector`, so the safety rules are written once:
+- a member name that is absolute or has a `..` component is never used;
+- links are never followed out of the report root (a tar link is never followed at all: the
+  analyzer reads the real files sos wrote, not the convenience links at the top of a report);
+- devices, FIFOs and sparse files are skipped;
+- a kept member over `max_member` bytes, or a report over `max_total` bytes decompressed, stops
+  there; every skip lands in `problems` with its reason (the same reason at most a few times in
+  full, then counted), so a hostile archive cannot flood the output either.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import tempfile
+from dataclasses import dataclass, field
+from typing import Callable, Iterator, Optional
+
+from analyzer.archive import detect, select
+from analyzer.archive.decompress import open_stream
+from analyzer.archive.tarstream import (
+    DIR, FILE, HARDLINK, SYMLINK, Member, TarDamaged, TarReader)
+from analyzer.model import Problem
+from analyzer.sources.logs import NovaLogScanner, QemuTail
+
+# What a report's top directory may look like when there is no `sosreport-*` wrapper.
+_REPORT_TOP = {"etc", "sos_commands", "sos_reports", "sos_logs", "sos_strings", "version.txt",
+               "var", "run", "proc", "sys", "usr", "boot", "lib"}
+_ARCHIVE_HINTS = (".tar", ".tgz", ".txz", ".tbz", ".tbz2", ".xz", ".gz", ".bz2")
+PROBLEMS_PER_REASON = 20
+
+
+@dataclass
+class Limits:
+    max_member: int = 64 << 20  # a member kept in memory (XML, JSON, package lists)
+    max_total: int = 64 << 30  # decompressed bytes read from one report
+    max_depth: int = 3  # collect bundles inside collect bundles ...
+    spill_dir: Optional[str] = None  # where reports inside compressed bundles are spilled
+
+
+@dataclass
+class Nested:
+    """A report archive found inside another (a `sos collect` bundle)."""
+
+    label: str  # outer!inner, for people
+    path: str  # file to read: the outer file itself (slice) or a spilled temporary file
+    kind: str
+    offset: int
+    length: int
+
+
+class Problems:
+    """Problems of one report, with repeated reasons folded into a count."""
+
+    def __init__(self) -> None:
+        self.items: list[Problem] = []
+        self._counts: dict[str, int] = {}
+
+    def add(self, path: str, reason: str, group: Optional[str] = None) -> None:
+        key = group or reason
+        n = self._counts.get(key, 0) + 1
+        self._counts[key] = n
+        if n <= PROBLEMS_PER_REASON:
+            self.items.append(Problem(path=path, reason=reason))
+
+    def finish(self) -> list[Problem]:
+        out = list(self.items)
+        for key, n in self._counts.items():
+            if n > PROBLEMS_PER_REASON:
+                out.append(Problem(path="(%d more)" % (n - PROBLEMS_PER_REASON),
+                                   reason="%s: %d more members skipped for the same reason"
+                                   % (key, n - PROBLEMS_PER_REASON)))
+        return out
+
+
+@dataclass
+class Collected:
+    """What one report yielded. Picklable: it crosses process boundaries with --jobs."""
+
+    label: str
+    root: Optional[str] = None
+    files: dict[str, bytes] = field(default_factory=dict)
+    tags: dict[str, str] = field(default_factory=dict)
+    nova_logs: dict = field(default_factory=dict)  # uuid -> NovaLog
+    nova_log_paths: list[str] = field(default_factory=list)
+    qemu_logs: dict = field(default_factory=dict)  # domain name -> QemuLog
+    problems: list[Problem] = field(default_factory=list)
+    nested: list[Nested] = field(default_factory=list)
+    members: int = 0
+    bytes_read: int = 0
+    damaged: Optional[str] = None  # why reading stopped early, if it did
+
+
+def _unsafe(name: str) -> Optional[str]:
+    if name.startswith("/"):
+        return "absolute member name"
+    if ".." in name.split("/"):
+        return "member name contains '..'"
+    return None
+
+
+class Collector:
+    def __init__(self, label: str, limits: Limits) -> None:
+        self.limits = limits
+        self.out = Collected(label=label)
+        self.problems = Problems()
+        self._nova = NovaLogScanner()
+        self._qemu: list[QemuTail] = []
+        self._links: set[str] = set()  # relpaths of links seen (for "written through a link")
+        self._root_decided = False
+        self._prefix = ""
+
+    # --- path handling -------------------------------------------------------------------
+    def relpath(self, name: str) -> str:
+        """Report-relative path: strip './' and the report's top directory."""
+        while name.startswith("./"):
+            name = name[2:]
+        name = name.rstrip("/")
+        if not self._root_decided:
+            self._root_decided = True
+            top = name.split("/", 1)[0]
+            if top and top not in _REPORT_TOP:
+                self._prefix = top + "/"
+                self.out.root = top
+        if self._prefix:
+            if name.startswith(self._prefix):
+                return name[len(self._prefix):]
+            if name + "/" == self._prefix:
+                return ""
+        return name
+
+    def _through_link(self, rel: str) -> Optional[str]:
+        if not self._links:
+            return None
+        parts = rel.split("/")
+        for i in range(1, len(parts)):
+            anc = "/".join(parts[:i])
+            if anc in self._links:
+                return anc
+        return None
+
+    # --- members -------------------------------------------------------------------------
+    def member(self, m: Member, rel: str, data: "MemberData") -> None:
+        why = _unsafe(m.name)
+        if why:
+            self.problems.add(m.name, "skipped: " + why, group="unsafe member names")
+            return
+        if m.type in (SYMLINK, HARDLINK):
+            # Never followed. One that points inside the report is harmless (sos makes such
+            # convenience links; their targets are read on their own); one that would lead out
+            # of it is worth saying when it sits where the analyzer looks.
+            self._links.add(rel)
+            target = m.linkname
+            if select.want(rel) is not None and (target.startswith("/") or _escapes(rel, target, m.type)):
+                self.problems.add(rel, "skipped: %s to %s points outside the report"
+                                  % (m.type, _short(target)), group="links")
+            return
+        if m.type == DIR:
+            return
+        w = select.want(rel)
+        if m.type != FILE:
+            self.problems.add(rel, "skipped: %s member" % m.type, group="special members")
+            return
+        if w is None:
+            if "/" not in rel and m.size >= 512 and data.can_nest and rel.lower().endswith(_ARCHIVE_HINTS):
+                self._maybe_nested(m, rel, data)
+            return
+        via = self._through_link(rel)
+        if via is not None:
+            self.problems.add(rel, "skipped: its path passes through the link %s" % via, group="links")
+            return
+        tag, mode = w
+        if mode == select.BYTES:
+            if m.size > self.limits.max_member:
+                self.problems.add(rel, "skipped: %d bytes is over the %d MiB per-file cap (--max-member-size)"
+                                  % (m.size, self.limits.max_member >> 20), group="oversized members")
+                return
+            self.out.files[rel] = data.read(m.size)
+            self.out.tags[rel] = tag
+        elif tag == "nova_log":
+            self._nova.start(rel)
+            for piece in data.chunks():
+                self._nova.feed(piece)
+            self._nova.finish_member()
+            self.out.nova_log_paths.append(rel)
+        elif tag == "qemu_log":
+            tail = QemuTail(rel)
+            for piece in data.chunks():
+                tail.feed(piece)
+            self._qemu.append(tail)
+
+    def _maybe_nested(self, m: Member, rel: str, data: "MemberData") -> None:
+        kind = detect.sniff(data.peek(512))
+        if kind not in detect.COMPRESSED and kind != detect.TAR:
+            return
+        label = "%s!%s" % (self.out.label, rel)
+        where = data.location()
+        if where is not None:
+            self.out.nested.append(Nested(label, where[0], kind, where[1], m.size))
+            return
+        # Inside a compressed bundle the inner report cannot be sliced: spill it to a private
+        # temporary file, removed when the run ends.
+        fd, tmp = tempfile.mkstemp(prefix="nested-", dir=self.limits.spill_dir)
+        with os.fdopen(fd, "wb") as f:
+            for piece in data.chunks():
+                f.write(piece)
+        self.out.nested.append(Nested(label, tmp, kind, 0, m.size))
+
+    def finish(self, members: int, bytes_read: int, damaged: Optional[str]) -> Collected:
+        out = self.out
+        out.nova_logs = self._nova.results()
+        if self._nova.dropped_uuids:
+            self.problems.add(", ".join(out.nova_log_paths[:3]), "nova-compute log names more than %d "
+                              "instances; lines of %d were not kept" % (len(out.nova_logs), self._nova.dropped_uuids))
+        out.qemu_logs = {t.domain_name: t.result() for t in self._qemu}
+        out.members = members
+        out.bytes_read = bytes_read
+        out.damaged = damaged
+        if damaged:
+            self.problems.add(out.label, "stopped reading: " + damaged)
+        out.problems = self.problems.finish()
+        return out
+
+
+def _escapes(rel: str, target: str, kind: str) -> bool:
+    """Does a relative link target leave the report root?"""
+    base = [] if kind == HARDLINK else rel.split("/")[:-1]
+    depth = len(base)
+    for part in target.split("/"):
+        if part == "..":
+            depth -= 1
+            if depth < 0:
+                return True
+        elif part not in ("", "."):
+            depth += 1
+    return False
+
+
+def _short(text: str, n: int = 80) -> str:
+    text = "".join(c if c.isprintable() else "?" for c in text)
+    return text if len(text) <= n else text[:n] + "..."
+
+
+# --- how the collector reaches a member's data ------------------------------------------
+
+class MemberData:
+    """Access to the data of the member being looked at, whatever it comes from."""
+
+    can_nest = False
+
+    def read(self, n: int) -> bytes:
+        raise NotImplementedError
+
+    def chunks(self) -> Iterator[bytes]:
+        raise NotImplementedError
+
+    def peek(self, n: int) -> bytes:
+        return b""
+
+    def location(self) -> Optional[tuple[str, int]]:
+        """(file, offset) where the member's bytes sit unmodified on disk, if they do."""
+        return None
+
+
+class _TarData(MemberData):
+    can_nest = True
+
+    def __init__(self, reader: TarReader, m: Member, plain_file: Optional[str], base: int) -> None:
+        self.reader, self.m, self.plain_file, self.base = reader, m, plain_file, base
+
+    def read(self, n: int) -> bytes:
+        return self.reader.read(self.m, n)
+
+    def chunks(self) -> Iterator[bytes]:
+        return self.reader.chunks(self.m)
+
+    def peek(self, n: int) -> bytes:
+        return self.reader.peek(n)
+
+    def location(self) -> Optional[tuple[str, int]]:
+        return None if self.plain_file is None else (self.plain_file, self.base + self.m.offset)
+
+
+class _FileData(MemberData):
+    def __init__(self, f) -> None:
+        self.f = f
+
+    def read(self, n: int) -> bytes:
+        return self.f.read(n)
+
+    def chunks(self) -> Iterator[bytes]:
+        return iter(lambda: self.f.read(1 << 20), b"")
+
+
+# --- readers -------------------------------------------------------------------------------
+
+def read_archive(label: str, path: str, kind: str, limits: Limits, offset: int = 0,
+                 length: Optional[int] = None, threads: int = 0,
+                 progress: Optional[Callable[[int], None]] = None) -> Collected:
+    """Stream one tar (plain or compressed) once, keeping what the analyzer needs."""
+    col = Collector(label, limits)
+    damaged: Optional[str] = None
+    members = 0
+    with open_stream(path, kind, offset, length, threads) as (stream, error, seekable):
+        reader = TarReader(stream, seekable)
+        plain = path if kind == detect.TAR else None
+        try:
+            reported = 0
+            for m in reader:
+                members += 1
+                col.member(m, col.relpath(m.name), _TarData(reader, m, plain, offset))
+                if progress is not None and reader.bytes_read - reported > (8 << 20):
+                    progress(reader.bytes_read - reported)
+                    reported = reader.bytes_read
+                if reader.bytes_read > limits.max_total:
+                    damaged = "report is over the %d GiB decompressed-size cap (--max-total-size)" % (
+                        limits.max_total >> 30)
+                    break
+        except TarDamaged as e:
+            damaged = str(e)
+            tool = error()
+            if tool:
+                damaged = "%s (%s)" % (damaged, tool)
+        bytes_read = reader.bytes_read
+        if damaged is None:
+            damaged = error()
+    return col.finish(members, bytes_read, damaged)
+
+
+def read_tree(label: str, root: str, limits: Limits) -> Collected:
+    """Walk an extracted report, descending only where a wanted member can be."""
+    col = Collector(label, limits)
+    col._root_decided = True
+    col.out.root = os.path.basename(os.path.normpath(root))
+    real_root = os.path.realpath(root)
+    members = 0
+    total = 0
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+        reldir = os.path.relpath(dirpath, root)
+        reldir = "" if reldir == "." else reldir.replace(os.sep, "/")
+        dirnames[:] = sorted(d for d in dirnames if select.may_contain(_join(reldir, d)))
+        for d in list(dirnames):
+            full = os.path.join(dirpath, d)
+            if os.path.islink(full):
+                dirnames.remove(d)
+        for name in sorted(filenames):
+            rel = _join(reldir, name)
+            full = os.path.join(dirpath, name)
+            w = select.want(rel)
+            if w is None:
+                continue
+            members += 1
+            try:
+                st = os.lstat(full)
+            except OSError as e:
+                col.problems.add(rel, "skipped: %s" % (e.strerror or e), group="unreadable files")
+                continue
+            if stat.S_ISLNK(st.st_mode):
+                target = os.path.realpath(full)
+                if os.path.commonpath([target, real_root]) != real_root:
+                    col.problems.add(rel, "skipped: link to %s points outside the report"
+                                     % _short(os.readlink(full)), group="links")
+                    continue
+                try:
+                    st = os.stat(full)
+                except OSError as e:
+                    col.problems.add(rel, "skipped: %s" % (e.strerror or e), group="unreadable files")
+                    continue
+            if not stat.S_ISREG(st.st_mode):
+                col.problems.add(rel, "skipped: not a regular file", group="special members")
+                continue
+            m = Member(rel, FILE, st.st_size, "", 0)
+            try:
+                with open(full, "rb") as f:
+                    col.member(m, rel, _FileData(f))
+            except OSError as e:
+                col.problems.add(rel, "skipped: %s" % (e.strerror or e), group="unreadable files")
+                continue
+            total += st.st_size
+    return col.finish(members, total, None)
+
+
+def _join(a: str, b: str) -> str:
+    return b if not a else a + "/" + b

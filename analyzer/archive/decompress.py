@@ -1,0 +1,193 @@
+"""A decompressed byte stream for a file, or for a slice of one, as cheaply as the machine allows.
+
+Why external programs: Python's `lzma` decodes on the same core that parses the tar, and cannot use
+the several xz blocks sos 4.0/4.1 write. `xz -dc -T0` runs on another core (and on all of them for a
+multi-block file), so the analyzer costs little more than decompression itself. When `xz`, `gzip` or
+`bzip2` is missing, the standard library does the same job, only slower.
+
+A slice (offset, length) is a report stored inside a plain-tar `sos collect` bundle: it is fed to the
+decompressor straight from the bundle with `os.sendfile`, never copied to a temporary file.
+"""
+
+from __future__ import annotations
+
+import bz2
+import contextlib
+import gzip
+import io
+import lzma
+import os
+import shutil
+import subprocess
+import threading
+from typing import BinaryIO, Callable, Iterator, Optional
+
+from analyzer.archive import detect
+
+_PROGRAMS = {
+    detect.XZ: ("xz", "-dc", "-q"),
+    detect.GZIP: ("gzip", "-dc", "-q"),
+    detect.BZIP2: ("bzip2", "-dc", "-q"),
+}
+_PY_OPENERS = {detect.XZ: lzma.open, detect.GZIP: gzip.open, detect.BZIP2: bz2.open}
+
+
+class SliceReader(io.RawIOBase):
+    """A read-only, seekable window [offset, offset+length) of a file."""
+
+    def __init__(self, f: BinaryIO, offset: int, length: int) -> None:
+        self._f = f
+        self._start = offset
+        self._end = offset + length
+        self._pos = offset
+        f.seek(offset)
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def readinto(self, b) -> int:  # type: ignore[override]
+        n = min(len(b), self._end - self._pos)
+        if n <= 0:
+            return 0
+        self._f.seek(self._pos)
+        got = self._f.readinto(memoryview(b)[:n])  # type: ignore[attr-defined]
+        self._pos += got or 0
+        return got or 0
+
+    def seek(self, off: int, whence: int = 0) -> int:
+        base = {0: self._start, 1: self._pos, 2: self._end}[whence]
+        self._pos = min(max(base + off, self._start), self._end)
+        return self._pos - self._start
+
+    def tell(self) -> int:
+        return self._pos - self._start
+
+
+def _feed(src_fd: int, dst_fd: int, offset: int, length: int) -> None:
+    """Copy a slice of a file into a pipe in the kernel; stops quietly when the reader goes away."""
+    try:
+        while length > 0:
+            sent = os.sendfile(dst_fd, src_fd, offset, min(length, 1 << 22))
+            if sent == 0:
+                break
+            offset += sent
+            length -= sent
+    except OSError:
+        pass  # the decompressor exited (corrupt data, or we stopped reading): it reports that
+    finally:
+        with contextlib.suppress(OSError):
+            os.close(dst_fd)
+
+
+@contextlib.contextmanager
+def open_stream(
+    path: str, kind: str, offset: int = 0, length: Optional[int] = None, threads: int = 0
+) -> Iterator[tuple[BinaryIO, Callable[[], Optional[str]], bool]]:
+    """Yield (stream, error, seekable) for the decompressed content of path[offset:offset+length].
+
+    `error()` is called after reading: it returns the decompressor's complaint (corrupt data,
+    truncated input) as one line, or None.
+    """
+    if length is not None and length < 0:
+        raise ValueError("negative length")
+    size = os.path.getsize(path)
+    if length is None:
+        length = size - offset
+    with open(path, "rb") as f:
+        if kind == detect.TAR:
+            yield SliceReader(f, offset, length), lambda: None, True  # type: ignore[misc]
+            return
+        prog = _PROGRAMS.get(kind)
+        if prog is None:
+            raise ValueError("not a compressed archive: %s" % kind)
+        exe = shutil.which(prog[0])
+        if exe is None:
+            with _python_stream(f, kind, offset, length) as (stream, err):
+                yield stream, err, False
+            return
+        args = [exe, *prog[1:]]
+        if kind == detect.XZ and threads != 1:
+            args.append("-T%d" % threads)
+        with _process_stream(args, f, offset, length) as (stream, err):
+            yield stream, err, False
+
+
+@contextlib.contextmanager
+def _process_stream(args, f, offset, length):
+    whole = offset == 0 and length == os.fstat(f.fileno()).st_size
+    feeder = None
+    if whole:
+        proc = subprocess.Popen(args, stdin=f, stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=0)
+    else:
+        r, w = os.pipe()
+        proc = subprocess.Popen(args, stdin=r, stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=0)
+        os.close(r)
+        feeder = threading.Thread(target=_feed, args=(f.fileno(), w, offset, length), daemon=True)
+        feeder.start()
+    stderr_chunks: list[bytes] = []
+    drain = threading.Thread(
+        target=lambda: stderr_chunks.extend(iter(lambda: proc.stderr.read(4096), b"")), daemon=True
+    )
+    drain.start()
+
+    def error() -> Optional[str]:
+        rc = proc.poll()
+        if rc is None or rc == 0:
+            return None
+        drain.join(timeout=5)
+        msg = b"".join(stderr_chunks).decode("utf-8", "replace").strip().splitlines()
+        text = msg[-1] if msg else "exit status %d" % rc
+        return "%s: %s" % (os.path.basename(args[0]), text.split(": ", 1)[-1] if ": " in text else text)
+
+    try:
+        yield proc.stdout, error
+        # Reap so error() sees the exit status; the stream was read to its end (or abandoned).
+        try:
+            proc.wait(timeout=0.5 if proc.stdout.closed else 5)
+        except subprocess.TimeoutExpired:
+            pass
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
+        proc.stdout.close()
+        drain.join(timeout=5)
+        proc.stderr.close()
+        if feeder is not None:
+            feeder.join(timeout=5)
+
+
+class _PyStream(io.RawIOBase):
+    """Wrap a stdlib decompressor file so that read() reports corruption via error()."""
+
+    def __init__(self, inner) -> None:
+        self._inner = inner
+        self.failure: Optional[str] = None
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b) -> int:  # type: ignore[override]
+        if self.failure:
+            return 0
+        try:
+            data = self._inner.read(len(b))
+        except (EOFError, OSError, lzma.LZMAError, ValueError) as e:
+            self.failure = str(e) or e.__class__.__name__
+            return 0
+        n = len(data)
+        b[:n] = data
+        return n
+
+
+@contextlib.contextmanager
+def _python_stream(f, kind, offset, length):
+    inner = _PY_OPENERS[kind](SliceReader(f, offset, length), "rb")
+    stream = _PyStream(inner)
+    try:
+        yield io.BufferedReader(stream, 1 << 20), lambda: stream.failure and "%s: %s" % (kind, stream.failure)
+    finally:
+        inner.close()
