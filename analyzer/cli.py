@@ -1,0 +1,160 @@
+"""`analyze-sos [options] INPUT...`: the command line. Orchestration only; no analysis here.
+
+Exit status: 0 ok; 1 a --guest query matched nothing; 2 bad usage or an input that could not be
+read (the others are still analyzed and written); 3 a finding at or above --fail-on.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import Optional
+
+from analyzer import __version__
+from analyzer.archive.collect import Limits
+from analyzer.model import Document, Problem
+
+EXIT_OK, EXIT_NO_MATCH, EXIT_BAD_INPUT, EXIT_FINDINGS = 0, 1, 2, 3
+
+
+def _positive(kind):
+    def parse(text: str) -> int:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError("not a number: %r" % text)
+        if value <= 0:
+            raise argparse.ArgumentTypeError("must be positive: %r" % text)
+        return value
+    return parse
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="analyze-sos",
+        description="Find, correlate and explain the libvirt/Nova guests in sosreports.",
+        epilog="INPUT: a sosreport tarball (xz, gzip, bzip2, plain tar), an extracted sosreport "
+               "directory, a `sos collect` bundle, or a directory holding several of them.")
+    p.add_argument("inputs", nargs="+", metavar="INPUT")
+    p.add_argument("--format", choices=("html", "json", "text"), default="html",
+                   help="output format (default: html)")
+    p.add_argument("-o", "--output", metavar="FILE",
+                   help="write here (default: report.html for html, standard output otherwise; '-' for standard output)")
+    p.add_argument("--guest", action="append", default=[], metavar="QUERY",
+                   help="only guests matching: UUID, UUID prefix (8+ hex), domain name, display name or glob; repeatable")
+    p.add_argument("--fail-on", choices=("warning", "critical"),
+                   help="exit 3 when a finding at or above this severity exists")
+    p.add_argument("--jobs", "-j", type=_positive(int), default=0, metavar="N",
+                   help="reports read in parallel (default: all cores)")
+    p.add_argument("--max-member-size", type=_positive(int), default=64, metavar="MIB",
+                   help="largest single file kept in memory from a report (default: 64 MiB)")
+    p.add_argument("--max-total-size", type=_positive(int), default=64, metavar="GIB",
+                   help="stop reading a report after this much decompressed data (default: 64 GiB)")
+    p.add_argument("--max-depth", type=_positive(int), default=3, metavar="N",
+                   help="how many collect bundles deep reports are searched (default: 3)")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress or notes on standard error")
+    p.add_argument("--version", action="version", version="analyze-sos %s" % __version__)
+    return p
+
+
+def _say(args, text: str) -> None:
+    if not args.quiet:
+        sys.stderr.write("analyze-sos: %s\n" % _safe(text))
+
+
+def _safe(text: str) -> str:
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+def run(argv: Optional[list[str]] = None) -> int:
+    args = parser().parse_args(argv)
+    from analyzer import correlate
+    from analyzer.run import analyze
+
+    limits = Limits(max_member=args.max_member_size << 20, max_total=args.max_total_size << 30,
+                    max_depth=args.max_depth)
+    outcome = analyze(args.inputs, limits, jobs=args.jobs, progress=not args.quiet)
+    for e in outcome.errors:
+        sys.stderr.write("analyze-sos: %s: %s\n" % (_safe(e.path), _safe(e.reason)))
+    if not outcome.reports:
+        if not outcome.errors:
+            sys.stderr.write("analyze-sos: no sosreport found in the input\n")
+        return EXIT_BAD_INPUT
+
+    all_guests = outcome.guests
+    try:
+        from analyzer import findings as findings_mod
+        all_findings = findings_mod.find(outcome.reports, all_guests)
+    except ImportError:  # pragma: no cover - findings module not installed
+        findings_mod, all_findings = None, []
+
+    doc = Document(generated_by={"name": "analyze-sos", "version": __version__},
+                   reports=outcome.reports, guests=all_guests, findings=all_findings,
+                   total_guests=len(all_guests),
+                   errors=[Problem(path=e.path, reason=e.reason) for e in outcome.errors] + outcome.notes)
+    status = EXIT_OK
+    if args.guest:
+        doc.guests, doc.query = correlate.match(all_guests, args.guest)
+        keep = {g.uuid for g in doc.guests}
+        doc.findings = [f for f in all_findings if keep.intersection(f.guests)]
+        if any(q.matched_by is None for q in doc.query):
+            status = EXIT_NO_MATCH
+            for q in doc.query:
+                if q.matched_by is None:
+                    near = ", ".join(q.suggestions)
+                    sys.stderr.write("analyze-sos: no guest matches %s%s\n"
+                                     % (_safe(repr(q.term)), "; nearest: " + _safe(near) if near else ""))
+
+    out_text = _render(args.format, doc.to_dict())
+    target = args.output or ("report.html" if args.format == "html" else "-")
+    if target == "-":
+        sys.stdout.write(out_text)
+        sys.stdout.flush()
+    else:
+        with open(target, "w", encoding="utf-8") as f:
+            f.write(out_text)
+        _say(args, "wrote %s (%d reports, %d guests, %d findings)"
+             % (target, len(doc.reports), len(doc.guests), len(doc.findings)))
+
+    if outcome.errors:
+        return EXIT_BAD_INPUT
+    if status != EXIT_OK:
+        return status
+    if args.fail_on and findings_mod is not None and findings_mod.at_or_above(doc.findings, args.fail_on):
+        return EXIT_FINDINGS
+    return EXIT_OK
+
+
+def _render(fmt: str, doc: dict) -> str:
+    if fmt == "json":
+        from analyzer.render import json_out
+        return json_out.render(doc)
+    if fmt == "text":
+        from analyzer.render import text
+        return text.render(doc)
+    from analyzer.render import html
+    return html.render(doc)
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    try:
+        return run(argv)
+    except KeyboardInterrupt:
+        sys.stderr.write("analyze-sos: interrupted\n")
+        return 130
+    except BrokenPipeError:
+        try:
+            sys.stdout = open(os.devnull, "w")
+        except OSError:
+            pass
+        return EXIT_OK
+    except OSError as e:
+        sys.stderr.write("analyze-sos: %s: %s\n" % (_safe(str(e.filename or "")), e.strerror or e))
+        return EXIT_BAD_INPUT
+    except Exception as e:  # a bug: one line, not a traceback (ANALYZE_SOS_DEBUG=1 shows it)
+        if os.environ.get("ANALYZE_SOS_DEBUG"):
+            raise
+        sys.stderr.write("analyze-sos: internal error: %s: %s (rerun with ANALYZE_SOS_DEBUG=1 "
+                         "for details, and please report it)\n" % (e.__class__.__name__, _safe(str(e))[:200]))
+        return EXIT_BAD_INPUT

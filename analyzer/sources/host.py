@@ -1,0 +1,164 @@
+"""Host facts of one report: who, when, which OS, which nova/libvirt/qemu are installed now.
+
+The installed Nova version is what `nova-version-mismatch` compares each guest's boot-time version
+against, so it is read from the package database the report carries:
+
+    sos_commands/dpkg/dpkg_-l (Debian/Ubuntu):
+    ii  nova-compute     3:27.1.0-0ubuntu1     all     OpenStack Compute - compute node base
+    installed-rpms / sos_commands/rpm/package-data (RHEL):
+    openstack-nova-compute-27.1.0-1.el9ost.noarch             Tue Mar  5 10:00:00 2024
+
+or, for containerized compute nodes without the package on the host, a nova image tag that is a
+version (`.../nova-compute:27.1.0-...`). Release-series tags (`:2024.1-ubuntu-jammy`) are not versions
+and are ignored rather than misreported.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime
+from typing import Mapping, Optional
+
+from analyzer.model import Packages, Report
+
+_DPKG_NAMES = {
+    "nova": ("nova-compute", "python3-nova", "nova-common"),
+    "libvirt": ("libvirt-daemon", "libvirt-daemon-system", "libvirt0"),
+    "qemu": ("qemu-system-x86", "qemu-kvm", "qemu-system-x86-64", "qemu-system-arm", "qemu-system-common"),
+}
+_RPM_NAMES = {
+    "nova": ("openstack-nova-compute", "python3-nova", "openstack-nova-common", "python-nova"),
+    "libvirt": ("libvirt-daemon", "libvirt-daemon-kvm", "libvirt-libs", "libvirt"),
+    "qemu": ("qemu-kvm", "qemu-kvm-core", "qemu-kvm-rhev", "qemu-system-x86"),
+}
+_RPM_LINE = re.compile(r"^(?P<name>[A-Za-z0-9_.+-]+?)-(?P<ver>\d[^-\s]*-[^\s]+?)\.(?:noarch|x86_64|aarch64|ppc64le|s390x|i686)\b")
+_NOVA_IMAGE = re.compile(r"\S*nova[-_]compute\S*:(\d+\.\d+\.\d+\S*)")
+_DATE = re.compile(r"\w{3} (\w{3}) +(\d+) (\d\d:\d\d:\d\d) (\S+) (\d{4})")
+
+
+def _text(files: Mapping[str, bytes], path: str) -> Optional[str]:
+    data = files.get(path)
+    return None if data is None else data.decode("utf-8", "replace")
+
+
+def _first(files: Mapping[str, bytes], *paths: str) -> tuple[Optional[str], Optional[str]]:
+    for p in paths:
+        t = _text(files, p)
+        if t is not None and t.strip():
+            return p, t
+    return None, None
+
+
+def hostname_from_root(root: Optional[str]) -> Optional[str]:
+    """sosreport-HOST[-LABEL][-CASE]-YYYY-MM-DD-xxxxxxx: HOST is ambiguous with labels, so this is
+    only a last resort; the hostname file wins."""
+    if not root:
+        return None
+    m = re.match(r"sosreport-(.+?)-\d{4}-\d\d-\d\d-[a-z0-9]+", root)
+    return m.group(1) if m else None
+
+
+def read(report: Report, files: Mapping[str, bytes], root: Optional[str]) -> None:
+    """Fill the host facts of `report` from the members collected for it."""
+    _, text = _first(files, "sos_commands/host/hostname", "etc/hostname")
+    report.hostname = (text.strip().splitlines() or [None])[0] if text else hostname_from_root(root)
+
+    manifest = {}
+    mtext = _text(files, "sos_reports/manifest.json")
+    if mtext:
+        try:
+            manifest = json.loads(mtext)
+        except ValueError:
+            manifest = {}
+        if not isinstance(manifest, dict):
+            manifest = {}
+    vtext = _text(files, "version.txt")
+    version = None
+    if vtext:
+        m = re.search(r"(?:sosreport|sos report version|sos)\s*[:=]?\s*v?(\d+\.\d+(?:\.\d+)?)", vtext)
+        version = m.group(1) if m else None
+    if version is None and isinstance(manifest.get("version"), str):
+        version = manifest["version"]
+    report.sos_version = version
+
+    start = manifest.get("start_time")
+    if isinstance(start, str) and re.match(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", start):
+        report.collected_at = start[:19].replace(" ", "T")
+    else:
+        _, dtext = _first(files, "sos_commands/date/date_--utc", "sos_commands/date/date")
+        if dtext:
+            m = _DATE.search(dtext)
+            if m:
+                try:
+                    dt = datetime.strptime(" ".join(m.group(1, 2, 3, 5)), "%b %d %H:%M:%S %Y")
+                    suffix = "Z" if m.group(4) == "UTC" else ""
+                    report.collected_at = dt.strftime("%Y-%m-%dT%H:%M:%S") + suffix
+                except ValueError:
+                    pass
+
+    _, os_text = _first(files, "etc/os-release", "usr/lib/os-release")
+    if os_text:
+        m = re.search(r'^PRETTY_NAME="?([^"\n]*)"?', os_text, re.M)
+        report.os = m.group(1) if m else None
+    if not report.os:
+        _, rel = _first(files, "etc/redhat-release")
+        report.os = rel.strip() if rel else None
+
+    report.packages = _packages(files)
+    report.nova_compute, report.nova_compute_evidence = _runs_nova_compute(files, report.packages)
+
+
+def _packages(files: Mapping[str, bytes]) -> Packages:
+    found: dict[str, str] = {}
+    dpkg = _text(files, "sos_commands/dpkg/dpkg_-l")
+    if dpkg:
+        installed = {}
+        for line in dpkg.splitlines():
+            parts = line.split()
+            if len(parts) >= 3 and parts[0].startswith("i"):
+                installed[parts[1].split(":")[0]] = parts[2]
+        for key, names in _DPKG_NAMES.items():
+            for n in names:
+                if n in installed:
+                    found[key] = installed[n]
+                    break
+    _, rpms = _first(files, "installed-rpms", "sos_commands/rpm/package-data")
+    if rpms:
+        installed = {}
+        for line in rpms.splitlines():
+            m = _RPM_LINE.match(line.strip())
+            if m:
+                installed.setdefault(m.group("name"), m.group("ver"))
+        for key, names in _RPM_NAMES.items():
+            if key in found:
+                continue
+            for n in names:
+                if n in installed:
+                    found[key] = installed[n]
+                    break
+    if "nova" not in found:
+        for p in ("sos_commands/podman/podman_ps", "sos_commands/podman/podman_ps_-a",
+                  "sos_commands/docker/docker_ps", "sos_commands/docker/docker_ps_-a"):
+            m = _NOVA_IMAGE.search(_text(files, p) or "")
+            if m:
+                found["nova"] = m.group(1)
+                break
+    return Packages(**found)
+
+
+def _runs_nova_compute(files: Mapping[str, bytes], packages: Packages) -> tuple[Optional[bool], Optional[str]]:
+    for p in ("sos_commands/process/ps_auxwww", "sos_commands/process/ps_auxfwww"):
+        t = _text(files, p)
+        if t and "nova-compute" in t:
+            return True, p
+    for p in ("sos_commands/podman/podman_ps", "sos_commands/podman/podman_ps_-a",
+              "sos_commands/docker/docker_ps", "sos_commands/docker/docker_ps_-a"):
+        t = _text(files, p)
+        if t and re.search(r"nova[_-]compute", t):
+            return True, p
+    if packages.nova:
+        return True, "installed package"
+    if any(p.startswith("sos_commands/process/ps_") for p in files):
+        return False, "process list"
+    return None, None
