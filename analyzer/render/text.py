@@ -94,9 +94,62 @@ def render(doc: dict[str, Any]) -> str:
                               for g in doc["guests"] if g["uuid"] == u)
             add("! UUID %s appears on several hosts: %s" % (u, where))
 
+    if query is not None:
+        for g in doc["guests"]:
+            lines.extend(_detail(g, hosts))
+
     findings = doc.get("findings") or []
     add("")
     add("%d finding(s)" % len(findings))
     for f in findings:
         add("[%s] %s: %s" % (safe(f["severity"]).upper(), safe(f["code"]), safe(f["message"])))
     return "\n".join(lines) + "\n"
+
+
+def _detail(g: dict, hosts: dict) -> list[str]:
+    """The block a person reads for a guest they asked about with --guest."""
+    out = [""]
+    add = out.append
+    nova = g.get("nova") or {}
+    add("== %s  %s  on %s ==" % (safe(g.get("display_name") or g.get("domain_name"), 30), g["uuid"],
+                                 safe(hosts.get(g.get("report"), g.get("host")))))
+    add("  domain %s, %s%s, %s" % (safe(g.get("domain_name")), safe(g.get("state")),
+                                   " (%s)" % safe(g["state_reason"]) if g.get("state_reason") else "",
+                                   {True: "persistent", False: "transient", None: "persistence unknown"}[g.get("persistent")]))
+    add("  resources: %s vCPU, %s MiB" % (safe(g.get("vcpus")), safe(g.get("memory_mb"))))
+    if nova:
+        fl = nova.get("flavor") or {}
+        add("  nova %s, created %s" % (safe(nova.get("package_version")), safe(nova.get("creation_time"))))
+        add("  flavor %s: %s vCPU, %s MiB, disk %s GB, swap %s MiB, ephemeral %s GB" % (
+            safe(fl.get("name")), safe(fl.get("vcpus")), safe(fl.get("memory_mb")), safe(fl.get("disk_gb")),
+            safe(fl.get("swap_mb")), safe(fl.get("ephemeral_gb"))))
+        owner = nova.get("owner") or {}
+        user, project = owner.get("user") or {}, owner.get("project") or {}
+        add("  owner %s (%s), project %s (%s)" % (safe(user.get("name")), safe(user.get("uuid")),
+                                                  safe(project.get("name")), safe(project.get("uuid"))))
+        root = nova.get("root") or {}
+        image = nova.get("image") or {}
+        add("  root %s %s%s" % (safe(root.get("type")), safe(root.get("uuid")),
+                                ", image %s" % safe(image.get("uuid")) if image.get("uuid") else ""))
+        for port in nova.get("ports") or []:
+            add("  port %s %s" % (safe(port.get("uuid")), " ".join(safe(ip.get("address")) for ip in port.get("ips") or [])))
+    else:
+        add("  no Nova metadata in the domain XML")
+    for d in g.get("disks") or []:
+        add("  disk %s %s %s %s" % (safe(d.get("target")), safe(d.get("bus")), safe(d.get("driver_type")),
+                                    safe(d.get("source"), 50)))
+    for i in g.get("interfaces") or []:
+        add("  nic %s %s %s %s" % (safe(i.get("mac")), safe(i.get("type")), safe(i.get("source")), safe(i.get("target_dev"))))
+    for d in g.get("differences") or []:
+        add("  ! live %s %s != persistent %s" % (safe(d.get("field")), safe(d.get("live"), 30), safe(d.get("persistent"), 30)))
+    ncl = (g.get("logs") or {}).get("nova_compute")
+    if ncl:
+        errs = ncl.get("errors") or {}
+        add("  nova-compute log: %d line(s) name it, %d error(s)%s" % (
+            ncl.get("total", 0), errs.get("count", 0),
+            " from %s to %s" % (safe(errs.get("first_time")), safe(errs.get("last_time"))) if errs.get("count") else ""))
+        for line in errs.get("first_lines") or []:
+            add("    " + safe(line, WIDTH - 4))
+    for s in g.get("sources") or []:
+        add("  from %s: %s" % (safe(s.get("kind")), safe(s.get("path"), WIDTH - 24)))
+    return out
