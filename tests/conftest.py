@@ -1,9 +1,15 @@
 """Shared pytest fixtures and the rule for real-component tests."""
 
 import os
+import sys
+
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# Test helpers import each other both as `tests.x` and as `x`: make both work from any cwd.
+for _p in (ROOT, os.path.join(ROOT, "tests")):
+    if _p not in sys.path:
+        sys.path.insert(0, _p)
 SHARED = os.path.join(os.path.dirname(ROOT), "shared")
 IN_CI = os.environ.get("CI") == "true"
 
