@@ -116,6 +116,11 @@ def _seed_int(*parts: object) -> int:
     return int.from_bytes(hashlib.sha256("|".join(map(str, parts)).encode()).digest()[:8], "big")
 
 
+def seed_uuid(*parts: object) -> str:
+    """A random-looking but deterministic version-4 UUID (all 128 bits vary: prefixes stay unique)."""
+    return str(uuidlib.UUID(bytes=hashlib.sha256("|".join(map(str, parts)).encode()).digest()[:16], version=4))
+
+
 def _mac(g: GuestSpec, i: int) -> str:
     h = hashlib.sha256(f"{g.uuid}{i}".encode()).digest()
     return "fa:16:3e:%02x:%02x:%02x" % (h[0], h[1], h[2])
@@ -274,7 +279,7 @@ def domain_xml(g: GuestSpec, *, live: bool, _indent: str = "") -> str:
 
     inst_dir = f"/var/lib/nova/instances/{g.uuid}"
     if g.root is not None and g.root[0] == "volume":
-        vol = str(uuidlib.UUID(int=_seed_int("vol", g.uuid) & ((1 << 128) - 1), version=4))
+        vol = seed_uuid("vol", g.uuid)
         o += [f"{ind[2]}<disk type='network' device='disk'>",
               f"{ind[3]}<driver name='qemu' type='raw' cache='none' discard='unmap'/>",
               f"{ind[3]}<auth username='openstack'>",
@@ -562,7 +567,7 @@ def _ps(host: HostSpec) -> str:
 
 
 def _req_id(*parts: object) -> str:
-    return str(uuidlib.UUID(int=_seed_int("req", *parts) & ((1 << 128) - 1), version=4))
+    return seed_uuid("req", *parts)
 
 
 def nova_log_line(ts: str, level: str, logger: str, msg: str, *, pid: int = 2301,
@@ -747,19 +752,27 @@ def _list_rows(host: HostSpec) -> list:
     return [(_dom_id(g), g.domain_name, g.state) for g in act] + [("-", g.domain_name, g.state) for g in ina]
 
 
+_PROC_FILES = ("status", "stat", "statm", "cmdline", "limits", "io", "oom_score", "cgroup")
+_NET_STATS = ("rx_bytes", "tx_bytes", "rx_packets", "tx_packets", "rx_dropped", "tx_dropped",
+              "rx_errors", "tx_errors")
+
+
 def padding_file(i: int) -> tuple:
-    """A small /proc- or /sys-like file (path, text), deterministic in i."""
-    kind = i % 4
+    """A small /proc- or /sys-like file (path, text), deterministic in i.
+
+    Eight files per directory, like the per-process and per-device directories sos copies, so the
+    member count stays close to the file count.
+    """
+    group, k = divmod(i, 8)
+    kind = group % 3
     if kind == 0:
-        return (f"proc/{1000 + i // 4}/status", f"Name:\tkworker/{i % 64}:{i % 3}\nState:\tI (idle)\n"
-                                                 f"Tgid:\t{1000 + i // 4}\nPid:\t{1000 + i // 4}\nPPid:\t2\n"
-                                                 f"Threads:\t1\nVmRSS:\t{i % 997} kB\n")
+        pid = 1000 + group
+        return (f"proc/{pid}/{_PROC_FILES[k]}", f"Name:\tkworker/{group % 64}:{k}\nState:\tI (idle)\n"
+                                               f"Tgid:\t{pid}\nPid:\t{pid}\nPPid:\t2\nVmRSS:\t{i % 997} kB\n")
     if kind == 1:
-        return (f"sys/devices/system/cpu/cpu{i // 4 % 128}/cpufreq/stat_{i // 512}",
-                f"{2100000 + i % 7 * 100000}\n")
-    if kind == 2:
-        return (f"sys/class/net/tap{i:08x}-{i % 97:02x}/statistics/rx_bytes", f"{i * 7919 % 100000007}\n")
-    return (f"sys/block/dm-{i // 4 % 512}/queue/param_{i // 2048}", f"{i % 4096}\n")
+        return (f"sys/class/net/tap{group:08x}-{group % 97:02x}/statistics/{_NET_STATS[k]}",
+                f"{i * 7919 % 100000007}\n")
+    return (f"sys/block/dm-{group}/queue/{_NET_STATS[k].replace('x_', 'q_')}", f"{i % 4096}\n")
 
 
 def iter_members(host: HostSpec, *, extra: Optional[dict] = None) -> list:
@@ -1144,9 +1157,9 @@ def write_collect_bundle(hosts: list, dest: Union[str, Path], compression: str =
 
 def make_guest(i: int, *, seed: str = "", **kw) -> GuestSpec:
     """Guest number i with deterministic UUIDs, names and ports (override anything via kw)."""
-    u = str(uuidlib.UUID(int=_seed_int("inst", seed, i) & ((1 << 128) - 1), version=4))
-    port = str(uuidlib.UUID(int=_seed_int("port", seed, i) & ((1 << 128) - 1), version=4))
-    img = str(uuidlib.UUID(int=_seed_int("img", seed, i % 7) & ((1 << 128) - 1), version=4))
+    u = seed_uuid("inst", seed, i)
+    port = seed_uuid("port", seed, i)
+    img = seed_uuid("img", seed, i % 7)
     args = dict(uuid=u, domain_name=f"instance-{i:08x}", display_name=f"vm-{i}",
                 ports=[(port, f"10.{i // 65536 % 256}.{i // 256 % 256}.{i % 256 or 1}")],
                 root=("image", img), creation_time=f"2024-03-{1 + i % 28:02d} {i % 24:02d}:00:00",

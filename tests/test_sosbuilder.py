@@ -123,3 +123,9 @@ def test_collect_bundle_holds_node_tarballs(tmp_path: Path) -> None:
         assert f"{top}/sos_reports/manifest.json" in names and f"{top}/sos_logs/sos.log" in names
         inner = tf.extractfile(nodes[0]).read()
     assert inner[:6] == b"\xfd7zXZ\x00"
+
+
+def test_generated_uuids_differ_in_their_first_eight_hex_digits() -> None:
+    h = sb.default_host(50)
+    assert len({g.uuid[:8] for g in h.guests}) == 50
+    assert len({g.ports[0][0][:8] for g in h.guests}) == 50
