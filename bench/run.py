@@ -1,0 +1,209 @@
+#!/usr/bin/env python3
+"""Measure analyze-sos against the decompression floor on the reports bench/generate.py wrote.
+
+Why these three figures: `xz -T1 -dc FILE > /dev/null` is the least any reader of a .tar.xz must
+pay, so the analyzer's time is shown as a ratio to it (a multi-block archive can beat the floor
+by decompressing blocks in parallel). `tar xJf` + analyzer-on-a-directory is what a support
+engineer would do by hand without the tool, the bar the tool must clearly clear. The runs are
+interleaved round-robin (every method on every file once per round) so a noisy neighbour or a
+thermal drift hits all methods alike; the median of the rounds is reported.
+
+Peak memory: ru_maxrss of the analyzer's process tree (as wait4 reports it: the largest single
+process) and a sampled peak of the whole tree's summed RSS (every 50 ms from /proc), because the
+analyzer may run decompressors and workers in parallel and the budget is for all of them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tarfile
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Optional
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+MIB = 1 << 20
+
+TARGETS = {"single": 1.15, "multi": 0.65, "bundle": 0.65}
+RSS_TARGET_MIB = 300
+
+
+def _children(pid: int) -> list:
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            return [int(x) for x in f.read().split()]
+    except OSError:
+        return []
+
+
+def _tree_rss(pid: int) -> int:
+    total, todo = 0, [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            with open(f"/proc/{p}/statm") as f:
+                total += int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+        except (OSError, ValueError, IndexError):
+            pass
+        todo += _children(p)
+    return total
+
+
+def timed(cmd, *, shell: bool = False, sample: bool = False, cwd: Optional[str] = None) -> dict:
+    """Run cmd; wall seconds, exit status, ru_maxrss (bytes) and, if asked, sampled tree RSS."""
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, shell=shell, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=cwd)
+    peak = [0]
+    stop = threading.Event()
+
+    def sampler() -> None:
+        while not stop.is_set():
+            peak[0] = max(peak[0], _tree_rss(proc.pid))
+            stop.wait(0.05)
+
+    th = threading.Thread(target=sampler, daemon=True) if sample else None
+    if th:
+        th.start()
+    err = proc.stderr.read()
+    _, status, ru = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - t0
+    proc.returncode = os.waitstatus_to_exitcode(status) if hasattr(os, "waitstatus_to_exitcode") else status >> 8
+    if th:
+        stop.set()
+        th.join()
+    return {"wall": wall, "rc": proc.returncode, "maxrss": ru.ru_maxrss * 1024, "tree_rss": peak[0],
+            "stderr": err.decode(errors="replace")[-500:]}
+
+
+def find_inputs(out: Path) -> list:
+    """(kind, path) for every generated archive, single first."""
+    found = []
+    for kind, pat in (("single", "single/*.tar.xz"), ("multi", "multi/*.tar.xz"), ("bundle", "bundle/*.tar")):
+        found += [(kind, p) for p in sorted(out.glob(pat))]
+    return found
+
+
+def bundle_nodes(bundle: Path, dest: Path) -> list:
+    """The node tarballs of a collect bundle, unpacked once (outside the timing) for the floor."""
+    nodes = []
+    with tarfile.open(bundle) as tf:
+        for m in tf.getmembers():
+            if m.isfile() and m.name.endswith(".tar.xz"):
+                p = dest / Path(m.name).name
+                with tf.extractfile(m) as src, open(p, "wb") as dst:
+                    shutil.copyfileobj(src, dst, MIB)
+                nodes.append(p)
+    return nodes
+
+
+def floor(kind: str, path: Path, nodes: dict) -> dict:
+    files = nodes.get(path, [path]) if kind == "bundle" else [path]
+    total, rc = 0.0, 0
+    for f in files:
+        r = timed(f"xz -T1 -dc '{f}' > /dev/null", shell=True)
+        total += r["wall"]
+        rc = rc or r["rc"]
+    return {"wall": total, "rc": rc}
+
+
+def naive(kind: str, path: Path, analyzer: str, scratch: Path) -> dict:
+    """tar xJf (bundle: tar xf, then tar xJf every node) + the analyzer on the extracted tree."""
+    d = Path(tempfile.mkdtemp(dir=scratch))
+    try:
+        if kind == "bundle":
+            script = (f"set -e; cd '{d}'; tar xf '{path}'; for n in */*.tar.xz; do tar xJf \"$n\"; rm \"$n\"; done; "
+                      f"rm -rf sos-collector-*; '{analyzer}' --format json -o /dev/null '{d}'")
+        else:
+            script = f"set -e; tar xJf '{path}' -C '{d}'; '{analyzer}' --format json -o /dev/null '{d}'"
+        return timed(["bash", "-c", script])
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def fmt_s(v: Optional[float]) -> str:
+    return "-" if v is None else f"{v:.2f}"
+
+
+def main(argv: Optional[list] = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--out", type=Path, default=HERE / "out", help="where bench/generate.py wrote")
+    ap.add_argument("-n", "--repeats", type=int, default=3)
+    ap.add_argument("--analyzer", default=str(ROOT / ".venv" / "bin" / "analyze-sos"))
+    ap.add_argument("--no-naive", action="store_true", help="skip the tar xJf + analyzer runs")
+    ap.add_argument("--results", type=Path, help="also write the table (markdown) to this file")
+    a = ap.parse_args(argv)
+
+    inputs = find_inputs(a.out)
+    if not inputs:
+        print(f"no archives under {a.out}: generating them (bench/generate.py, a few minutes)", flush=True)
+        subprocess.run([sys.executable, str(HERE / "generate.py"), "--out", str(a.out)], check=True)
+        inputs = find_inputs(a.out)
+
+    scratch = Path(tempfile.mkdtemp(prefix="analyze-sos-bench."))
+    try:
+        nodes = {}
+        for kind, p in inputs:
+            if kind == "bundle":
+                nd = scratch / ("nodes-" + p.stem)
+                nd.mkdir()
+                nodes[p] = bundle_nodes(p, nd)
+        res: dict = {(k, p): {"floor": [], "an": [], "naive": [], "maxrss": [], "tree": [], "fail": None}
+                     for k, p in inputs}
+        for r in range(a.repeats):
+            for kind, p in inputs:
+                e = res[(kind, p)]
+                f = floor(kind, p, nodes)
+                e["floor"].append(f["wall"])
+                an = timed([a.analyzer, "--format", "json", "-o", "/dev/null", str(p)], sample=True)
+                if an["rc"] != 0:
+                    e["fail"] = f"rc={an['rc']}: {an['stderr'].strip().splitlines()[-1:] or ''}"
+                e["an"].append(an["wall"])
+                e["maxrss"].append(an["maxrss"])
+                e["tree"].append(an["tree_rss"])
+                if not a.no_naive:
+                    nv = naive(kind, p, a.analyzer, scratch)
+                    e["naive"].append(nv["wall"] if nv["rc"] == 0 else float("nan"))
+                print(f"round {r + 1}/{a.repeats} {kind:6} floor {f['wall']:.2f}s analyzer {an['wall']:.2f}s "
+                      f"(rc {an['rc']})" + ("" if a.no_naive else f" naive {e['naive'][-1]:.2f}s"), flush=True)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+    head = ("| file | kind | size MiB | floor s | analyzer s | ratio | target | naive s | analyzer/naive "
+            "| max RSS MiB (1 proc) | peak tree RSS MiB | RSS target |")
+    rows = [head, "|" + "---|" * 12]
+    for (kind, p), e in res.items():
+        fl = statistics.median(e["floor"])
+        an = statistics.median(e["an"])
+        nv = statistics.median(e["naive"]) if e["naive"] else None
+        ratio = an / fl if fl else float("nan")
+        tgt = TARGETS[kind]
+        rss1 = max(e["maxrss"]) / MIB
+        tree = max(e["tree"]) / MIB
+        ok = "ok" if ratio <= tgt else "MISSED"
+        rok = "ok" if max(rss1, tree) <= RSS_TARGET_MIB else "MISSED"
+        name = p.name if len(p.name) < 48 else p.name[:45] + "..."
+        rows.append(f"| {name} | {kind} | {p.stat().st_size / MIB:.0f} | {fl:.2f} | {an:.2f} | {ratio:.2f} | "
+                    f"<= {tgt} {ok} | {fmt_s(nv)} | {fmt_s(an / nv if nv else None)} | {rss1:.0f} | {tree:.0f} | "
+                    f"<= {RSS_TARGET_MIB} {rok} |" + (f" FAILED {e['fail']}" if e["fail"] else ""))
+    table = "\n".join(rows)
+    cpu = os.cpu_count()
+    meta = (f"{a.repeats} interleaved rounds, medians; {cpu} CPUs; analyzer {a.analyzer}; "
+            f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
+    print()
+    print(table)
+    print(meta)
+    if a.results:
+        a.results.write_text(table + "\n\n" + meta + "\n")
+    return 1 if any(e["fail"] for e in res.values()) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
