@@ -183,14 +183,15 @@ def log_member(kind: str, size: int, seed: int, t_start: int, t_end: int, uuids:
                   else _generic_bodies(kind, rng, uuids, host, 16384))
         bodies = [tuple(x.split("\x00", 1)) if "\x00" in x else (x, None) for x in bodies]
         # Lines per second chosen so the timestamps span [t_start, t_end] for this size.
-        avg = sum(len(a) + len(b or '') for a, b in bodies[:256]) / 256 + 70
+        prefix = {"nova": 29, "neutron": 29, "ovs": 25}.get(kind, 16)
+        avg = sum(len(a) + (len(b) + 36 if b is not None else 0) for a, b in bodies) / len(bodies) + prefix + 1
         step = max(1e-6, (t_end - t_start) / max(1.0, size / avg))
         written = 0
         t = float(t_start)
         while written < size:
             lines = []
             for _ in range(2000):
-                sec = int(t)
+                sec = int(min(t, t_end))
                 ms = int((t - sec) * 1000)
                 a, b = bodies[rng.getrandbits(14)]
                 if b is None:
