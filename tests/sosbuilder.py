@@ -509,8 +509,12 @@ def _rpm_names(host: HostSpec) -> list:
     p = host.packages
 
     def nvra(name: str, ver: str, arch: str, rel: str) -> str:
+        """A version given as RHEL's VERSION-RELEASE keeps its release; Debian ones get `rel`."""
         ver = ver.split(":", 1)[-1]
-        return f"{name}-{ver}" if "." in ver.rsplit("-", 1)[-1] and "-" in ver else f"{name}-{ver}-{rel}.{arch}"
+        upstream, _, release = ver.partition("-")
+        if ".el" not in release:
+            upstream, release = upstream.split("+")[0], rel
+        return f"{name}-{upstream}-{release}.{arch}"
 
     names = ["bash-5.1.8-6.el9_1.x86_64", "coreutils-8.32-34.el9.x86_64", "sos-%s-1.el9.noarch" % host.sos_version]
     if "nova" in p:
@@ -528,17 +532,27 @@ def _rpm_names(host: HostSpec) -> list:
     return sorted(names)
 
 
-def _rpm_files(host: HostSpec) -> dict:
-    """installed-rpms (sos's `rpm -qa --qf '%{NAME}-%{VERSION}-%{RELEASE}.%{ARCH}~~%{INSTALLTIME:date}\n'`
-    reformatted to name + date columns) and sos_commands/rpm/package-data (tab separated
-    `NVRA  install-epoch  vendor  ...`), as the rpm plugin names them."""
+RPM_QA_OLD = "sos_commands/rpm/sh_-c_rpm_--nodigest_-qa_--qf_-59_NVRA_INSTALLTIME_date_sort_-V"
+RPM_QA_NEW = ("sos_commands/rpm/sh_-c_rpm_--nodigest_-qa_--qf_NAME_-_VERSION_-_RELEASE_._ARCH_INSTALLTIME_date_"
+              "awk_-F_printf_-59s_s_n_1_2_sort_-V")
+
+
+def _rpm_files(host: HostSpec) -> tuple:
+    """The rpm plugin's two listings, named as sos names them, and the `installed-rpms` link.
+
+    `rpm --nodigest -qa --qf '%-59{NVRA} %{INSTALLTIME:date}\\n' | sort -V` (older sos; newer ones
+    print the same columns through awk, hence the other file name), and package-data:
+    `NVRA<TAB>INSTALLTIME:date<TAB>INSTALLTIME<TAB>VENDOR<TAB>BUILDHOST<TAB>SIGPGP<TAB>SIGPGP:pgpsig`.
+    """
     names = _rpm_names(host)
     inst = _epoch(host.collected_at) - 86400 * 40
-    date = time.strftime("%a %d %b %Y %I:%M:%S %p UTC", time.gmtime(inst))
-    installed = "".join(f"{n:<60}{date}\n" for n in names)
-    pkgdata = "".join(f"{n}\t{inst}\tRed Hat, Inc.\tbuild.example.redhat.com\t199e2f91fd431d51\t"
-                      f"{n}.src.rpm\n" for n in names)
-    return {"installed-rpms": installed, "sos_commands/rpm/package-data": pkgdata}
+    date = time.strftime("%a %b %d %H:%M:%S %Y", time.gmtime(inst))
+    installed = "".join(f"{n:<59} {date}\n" for n in names)
+    pkgdata = "".join(f"{n}\t{date}\t{inst}\tRed Hat, Inc.\tx86-64-01.build.eng.rdu2.redhat.com\t(none)\t"
+                      f"RSA/SHA256, {date}, Key ID 199e2f91fd431d51\n" for n in names)
+    major, minor = (int(x) for x in host.sos_version.split(".")[:2])
+    qa = RPM_QA_NEW if (major, minor) >= (4, 5) else RPM_QA_OLD
+    return {qa: installed, "sos_commands/rpm/package-data": pkgdata}, {"installed-rpms": qa}
 
 
 def _ps(host: HostSpec) -> str:
@@ -812,7 +826,9 @@ def iter_members(host: HostSpec, *, extra: Optional[dict] = None) -> list:
         links["installed-debs"] = "sos_commands/dpkg/dpkg_-l"
     else:
         files["etc/redhat-release"] = "Red Hat Enterprise Linux release 9.2 (Plow)\n"
-        files.update(_rpm_files(host))
+        rf, rl = _rpm_files(host)
+        files.update(rf)
+        links.update(rl)
     files["sos_commands/process/ps_auxwww"] = _ps(host)
     files["proc/meminfo"] = _MEMINFO
     files["proc/cpuinfo"] = "".join(f"processor\t: {i}\nvendor_id\t: GenuineIntel\nmodel name\t: Intel(R) Xeon(R) "

@@ -129,3 +129,25 @@ def test_generated_uuids_differ_in_their_first_eight_hex_digits() -> None:
     h = sb.default_host(50)
     assert len({g.uuid[:8] for g in h.guests}) == 50
     assert len({g.ports[0][0][:8] for g in h.guests}) == 50
+
+
+def test_rpm_host_lists_packages_like_the_rpm_plugin(tmp_path: Path) -> None:
+    h = sb.default_host(1, package_format="rpm", sos_version="4.3",
+                        packages={"nova": "27.1.0-1.el9ost", "libvirt": "9.0.0-10.el9", "qemu": "7.2.0-14.el9"})
+    top = sb.write_tree(h, tmp_path)
+    assert (top / "installed-rpms").resolve() == (top / sb.RPM_QA_OLD).resolve()
+    lines = (top / "installed-rpms").read_text().splitlines()
+    assert any(ln.startswith("openstack-nova-compute-27.1.0-1.el9ost.noarch ") for ln in lines)
+    assert any(ln.startswith("libvirt-daemon-9.0.0-10.el9.x86_64 ") for ln in lines)
+    assert any(ln.startswith("qemu-kvm-7.2.0-14.el9.x86_64 ") for ln in lines)
+    assert all(ln[59] == " " for ln in lines)
+    assert (top / "sos_commands/rpm/package-data").read_text().count("\t") == 6 * len(lines)
+    assert (top / "etc/redhat-release").is_file() and not (top / "sos_commands/dpkg").exists()
+
+
+def test_containerized_host_keeps_persistent_copies_under_config_data(tmp_path: Path) -> None:
+    h = sb.default_host(3, containerized=True)
+    top = sb.write_tree(h, tmp_path)
+    cd = top / "var/lib/config-data/puppet-generated/nova_libvirt/etc/libvirt/qemu"
+    assert {p.name for p in cd.glob("instance-*.xml")} == {g.domain_name + ".xml" for g in h.guests}
+    assert not (top / "etc/libvirt/qemu").exists()
