@@ -19,6 +19,7 @@ import io
 import json
 import os
 import random
+import re
 import shutil
 import subprocess
 import tarfile
@@ -100,6 +101,7 @@ class HostSpec:
     label: str = ""
     # optional extras
     case_id: str = ""
+    scrub_passwords: bool = True         # sos's libvirt postproc on etc/ and run/ copies (False: raw)
     os_release: str = ""                 # "" -> Debian bookworm for dpkg, RHEL 9.2 for rpm
 
 
@@ -222,11 +224,12 @@ def _nova_block(g: GuestSpec, indent: str) -> str:
     return "\n".join(out)
 
 
-def domain_xml(g: GuestSpec, *, live: bool, _indent: str = "") -> str:
+def domain_xml(g: GuestSpec, *, live: bool, secure: bool = True, _indent: str = "") -> str:
     """A Nova guest's <domain>: persistent (no id, no aliases) or live (id, aliases, seclabels).
 
     `live_xml_overrides` (memory_mib, vcpus, ports, display_name, ...) are applied to live documents
-    only, which is how config drift between /etc and /run shows up on real hosts.
+    only, which is how config drift between /etc and /run shows up on real hosts. secure=False is
+    what `virsh -r dumpxml` prints: a read-only connection never sees the VNC passwd.
     """
     if live and g.live_xml_overrides:
         g = GuestSpec(**{**g.__dict__, **g.live_xml_overrides})
@@ -323,7 +326,7 @@ def domain_xml(g: GuestSpec, *, live: bool, _indent: str = "") -> str:
     o += [f"{ind[2]}<input type='tablet' bus='usb'>"] + alias("input0") + [
         f"{ind[3]}<address type='usb' bus='0' port='1'/>", f"{ind[2]}</input>"]
     o += [f"{ind[2]}<input type='mouse' bus='ps2'/>", f"{ind[2]}<input type='keyboard' bus='ps2'/>"]
-    passwd = f" passwd='{_esc(g.vnc_password)}'" if g.vnc_password else ""
+    passwd = f" passwd='{_esc(g.vnc_password)}'" if g.vnc_password and secure else ""
     port = f"{5900 + _dom_id(g) % 100}" if live else "-1"
     o += [f"{ind[2]}<graphics type='vnc' port='{port}' autoport='yes' listen='0.0.0.0'{passwd}>",
           f"{ind[3]}<listen type='address' address='0.0.0.0'/>", f"{ind[2]}</graphics>",
@@ -345,6 +348,12 @@ def domain_xml(g: GuestSpec, *, live: bool, _indent: str = "") -> str:
               f"{ind[1]}</seclabel>"]
     o.append(p + "</domain>")
     return "\n".join(o) + "\n"
+
+
+def scrub_passwd(text: str) -> str:
+    """What sos's libvirt plugin postproc does to etc/libvirt/qemu/*.xml and run/libvirt/qemu/*.xml
+    (regex `(\\s*passwd=\\s*')([^']*)('.*)` -> `\\1******\\3`). Other copies keep the secret."""
+    return re.sub(r"(\s*passwd=\s*')([^']*)('.*)", r"\1******\3", text)
 
 
 def persistent_file_xml(g: GuestSpec) -> str:
@@ -727,15 +736,16 @@ HOME_URL="https://www.redhat.com/"
 def _plugin_files(host: HostSpec, etc_dir: str) -> dict:
     files: dict = {}
     base = "sos_commands/libvirt_guests"
+    src = "container_nova_libvirt" if host.containerized else "host"
     domains = []
     for g in host.guests:
         f = {}
         if g.active:
-            f["live"] = f"{base}/host/domains/{g.uuid}.live.xml"
-            files[f["live"]] = domain_xml(g, live=True)
+            f["live"] = f"{base}/{src}/domains/{g.uuid}.live.xml"
+            files[f["live"]] = domain_xml(g, live=True, secure=False)
         if g.persistent:
-            f["inactive"] = f"{base}/host/domains/{g.uuid}.inactive.xml"
-            files[f["inactive"]] = domain_xml(g, live=False)
+            f["inactive"] = f"{base}/{src}/domains/{g.uuid}.inactive.xml"
+            files[f["inactive"]] = domain_xml(g, live=False, secure=False)
         if g.persistent and "etc" in host.sources:
             f["config"] = f"{etc_dir}/{g.domain_name}.xml"
         if g.active and "run" in host.sources:
@@ -744,8 +754,11 @@ def _plugin_files(host: HostSpec, etc_dir: str) -> dict:
                         "state_reason": g.state_reason, "persistent": g.persistent,
                         "nova": nova_dict(g, live=g.active), "files": f})
     summary = {"schema_version": 1, "plugin_version": "1.0.0", "sos_version": host.sos_version,
-               "sources": [{"name": "host", "kind": "host", "runtime": None, "container": None,
-                            "list_command": "virsh -r list --all --uuid", "list_status": 0,
+               "sources": [{"name": src, "kind": "container" if host.containerized else "host",
+                            "runtime": "podman" if host.containerized else None,
+                            "container": "nova_libvirt" if host.containerized else None,
+                            "list_command": ("podman exec nova_libvirt " if host.containerized else "")
+                            + "virsh -r list --all --uuid", "list_status": 0,
                             "live_data": True, "error": None, "domains": domains}]}
     files[f"{base}/summary.json"] = json.dumps(summary, indent=2) + "\n"
     rows = [("UUID", "NAME", "STATE", "REASON", "PERSISTENT", "DISPLAY NAME", "FLAVOR")]
@@ -753,9 +766,9 @@ def _plugin_files(host: HostSpec, etc_dir: str) -> dict:
         rows.append((g.uuid, g.domain_name, g.state, g.state_reason, "yes" if g.persistent else "no",
                      g.display_name or "-", g.flavor_name if g.display_name is not None else "-"))
     w = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    files[f"{base}/summary.txt"] = "source: host (live data from virsh)\n" + "".join(
+    files[f"{base}/summary.txt"] = f"source: {src} (live data from virsh)\n" + "".join(
         "  ".join(c.ljust(w[i]) for i, c in enumerate(r)).rstrip() + "\n" for r in rows)
-    files[f"{base}/host/virsh_-r_list_--all"] = virsh_list(_list_rows(host))
+    files[f"{base}/{src}/virsh_-r_list_--all"] = virsh_list(_list_rows(host))
     return files
 
 
@@ -800,6 +813,9 @@ def iter_members(host: HostSpec, *, extra: Optional[dict] = None) -> list:
     etc_dir = ("var/lib/config-data/puppet-generated/nova_libvirt/etc/libvirt/qemu" if host.containerized
                else "etc/libvirt/qemu")
     lib_etc = etc_dir.rsplit("/", 1)[0]
+    # TripleO containers log to the host's /var/log/containers/<service>/
+    log_nova = "var/log/containers/nova" if host.containerized else "var/log/nova"
+    log_libvirt = "var/log/containers/libvirt" if host.containerized else "var/log/libvirt"
 
     plugins = ["date", "host", "libvirt", "openstack_nova", "process", "release"]
     plugins.append("dpkg" if host.package_format == "dpkg" else "rpm")
@@ -844,14 +860,17 @@ def iter_members(host: HostSpec, *, extra: Optional[dict] = None) -> list:
 
     for g in host.guests:
         if "etc" in host.sources and g.persistent:
-            files[f"{etc_dir}/{g.domain_name}.xml"] = persistent_file_xml(g)
+            x = persistent_file_xml(g)
+            files[f"{etc_dir}/{g.domain_name}.xml"] = x if host.containerized or not host.scrub_passwords \
+                else scrub_passwd(x)
         if "run" in host.sources and g.active:
-            files[f"run/libvirt/qemu/{g.domain_name}.xml"] = status_xml(g)
+            x = status_xml(g)
+            files[f"run/libvirt/qemu/{g.domain_name}.xml"] = scrub_passwd(x) if host.scrub_passwords else x
             files[f"run/libvirt/qemu/{g.domain_name}.pid"] = str(_pid(g))
         if "virsh" in host.sources and g.active:
-            files[f"sos_commands/virsh/virsh_-r_dumpxml_{g.domain_name}"] = domain_xml(g, live=True)
+            files[f"sos_commands/virsh/virsh_-r_dumpxml_{g.domain_name}"] = domain_xml(g, live=True, secure=False)
         if host.qemu_log:
-            files[f"var/log/libvirt/qemu/{g.domain_name}.log"] = qemu_log(g, host)
+            files[f"{log_libvirt}/qemu/{g.domain_name}.log"] = qemu_log(g, host)
     if "virsh" in host.sources:
         files["sos_commands/virsh/virsh_-r_list_--all"] = virsh_list(_list_rows(host))
         files["sos_commands/virsh/virsh_-r_version"] = (
@@ -861,9 +880,9 @@ def iter_members(host: HostSpec, *, extra: Optional[dict] = None) -> list:
     if "plugin" in host.sources:
         files.update(_plugin_files(host, etc_dir))
     if host.nova_compute:
-        files["var/log/nova/nova-compute.log"] = _nova_compute_log(host)
+        files[f"{log_nova}/nova-compute.log"] = _nova_compute_log(host)
     elif host.nova_log_lines:
-        files["var/log/nova/nova-compute.log"] = "\n".join(host.nova_log_lines) + "\n"
+        files[f"{log_nova}/nova-compute.log"] = "\n".join(host.nova_log_lines) + "\n"
     for i in range(host.padding_files):
         p, t = padding_file(i)
         files[p] = t

@@ -151,3 +151,22 @@ def test_containerized_host_keeps_persistent_copies_under_config_data(tmp_path: 
     cd = top / "var/lib/config-data/puppet-generated/nova_libvirt/etc/libvirt/qemu"
     assert {p.name for p in cd.glob("instance-*.xml")} == {g.domain_name + ".xml" for g in h.guests}
     assert not (top / "etc/libvirt/qemu").exists()
+
+
+def test_vnc_passwords_where_real_reports_have_them(tmp_path: Path) -> None:
+    h = sb.default_host(1)
+    h.guests[0].vnc_password = "s3cret"
+    g = h.guests[0]
+    top = sb.write_tree(h, tmp_path / "plain")
+    assert "passwd='******'" in (top / f"etc/libvirt/qemu/{g.domain_name}.xml").read_text()
+    assert "passwd='******'" in (top / f"run/libvirt/qemu/{g.domain_name}.xml").read_text()
+    assert "passwd" not in (top / f"sos_commands/virsh/virsh_-r_dumpxml_{g.domain_name}").read_text()
+    assert not [p for p in top.rglob("*") if p.is_file() and "s3cret" in p.read_text(errors="replace")]
+    # sos's scrub only knows /etc/libvirt and /run/libvirt: TripleO's config-data copy leaks it
+    h.containerized = True
+    top = sb.write_tree(h, tmp_path / "tripleo")
+    leaked = [p.relative_to(top).as_posix() for p in top.rglob("*.xml") if "s3cret" in p.read_text()]
+    assert leaked == [f"var/lib/config-data/puppet-generated/nova_libvirt/etc/libvirt/qemu/{g.domain_name}.xml"]
+    summary = json.loads((top / "sos_commands/libvirt_guests/summary.json").read_text())
+    assert summary["sources"][0]["name"] == "container_nova_libvirt"
+    assert (top / "var/log/containers/nova/nova-compute.log").is_file()
