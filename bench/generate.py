@@ -249,7 +249,7 @@ def make_host(hostname: str, n_guests: int, members: int, seed: int, sos_version
                    for _ in range(n_ports)]
         guests.append(g)
     host = sb.HostSpec(hostname=hostname, guests=guests, sos_version=sos_version, padding_files=0,
-                       collected_at="2026-11-20 10:00:00")
+                       collected_at="2026-11-20 10:00:00", virsh_dumpxml_all=True)
     # Padding brings the member count (files, directories and links) close to `members`.
     base = len(sb.iter_members(host)) + 8  # + the streamed logs and their directories
     host.padding_files = max(0, int((members - base) / 1.2))

@@ -101,6 +101,7 @@ class HostSpec:
     label: str = ""
     # optional extras
     case_id: str = ""
+    virsh_dumpxml_all: bool = False      # True: as real sos, dumpxml of shut-off domains too
     scrub_passwords: bool = True         # sos's libvirt postproc on etc/ and run/ copies (False: raw)
     os_release: str = ""                 # "" -> Debian bookworm for dpkg, RHEL 9.2 for rpm
 
@@ -460,19 +461,45 @@ class Member:
             yield from self.data[1]()
 
 
-def virsh_list(rows: list) -> str:
-    """`virsh list --all` as libvirt's vshTable prints it (checked against virsh 9.0 here).
-
-    rows: [(id or "-", name, state)]. Columns are separated by 3 spaces, the header's last cell and
-    each row's last cell are not padded, the dashed rule is 2 longer than the padded header.
-    """
-    cells = [("Id", "Name", "State")] + [(str(a), b, c) for a, b, c in rows]
-    w = [max(len(r[i]) for r in cells) for i in range(3)]
+def vsh_table(header: tuple, rows: list) -> str:
+    """A table as libvirt's vshTable prints it (checked against virsh 9.0 here): a leading space,
+    columns 3 spaces apart, last cells unpadded, a dashed rule 2 longer than the padded header,
+    and a blank line at the end."""
+    cells = [tuple(header)] + [tuple(str(c) for c in r) for r in rows]
+    n = len(header)
+    w = [max(len(r[i]) for r in cells) for i in range(n)]
 
     def line(r: tuple) -> str:
-        return " " + "   ".join(r[i].ljust(w[i]) for i in range(2)) + "   " + r[2]
+        return " " + "".join(r[i].ljust(w[i]) + "   " for i in range(n - 1)) + r[n - 1]
 
-    return "\n".join([line(cells[0]), "-" * (1 + sum(w) + 6 + 2)] + [line(r) for r in cells[1:]]) + "\n\n"
+    return "\n".join([line(cells[0]), "-" * (1 + sum(w) + 3 * (n - 1) + 2)] + [line(r) for r in cells[1:]]) + "\n\n"
+
+
+def virsh_list(rows: list) -> str:
+    """`virsh list --all`; rows: [(id or "-", name, state)]."""
+    return vsh_table(("Id", "Name", "State"), rows)
+
+
+def virsh_dominfo(g: GuestSpec) -> str:
+    """`virsh -r dominfo NAME` (field layout checked against virsh 9.0)."""
+    g2 = GuestSpec(**{**g.__dict__, **g.live_xml_overrides}) if g.active and g.live_xml_overrides else g
+    kib = g2.memory_mib * 1024
+    rows = [("Id", str(_dom_id(g)) if g.active else "-"), ("Name", g.domain_name), ("UUID", g.uuid),
+            ("OS Type", "hvm"), ("State", g.state), ("CPU(s)", str(g2.vcpus)),
+            ("CPU time", f"{_seed_int('cpu', g.uuid) % 900000 / 10:.1f}s" if g.active else None),
+            ("Max memory", f"{kib} KiB"), ("Used memory", f"{kib} KiB"),
+            ("Persistent", "yes" if g.persistent else "no"), ("Autostart", "disable"),
+            ("Managed save", "no"), ("Security model", "apparmor"), ("Security DOI", "0"),
+            ("Security label", f"libvirt-{g.uuid} (enforcing)" if g.active else None)]
+    return "".join(f"{k + ':':<16}{v}\n" for k, v in rows if v is not None) + "\n"
+
+
+def virsh_domblklist(g: GuestSpec) -> str:
+    if g.root is not None and g.root[0] == "volume":
+        src = f"volumes/volume-{seed_uuid('vol', g.uuid)}"
+    else:
+        src = f"/var/lib/nova/instances/{g.uuid}/disk"
+    return vsh_table(("Target", "Source"), [("vda", src)])
 
 
 def _date_line(ts: str) -> str:
@@ -867,8 +894,14 @@ def iter_members(host: HostSpec, *, extra: Optional[dict] = None) -> list:
             x = status_xml(g)
             files[f"run/libvirt/qemu/{g.domain_name}.xml"] = scrub_passwd(x) if host.scrub_passwords else x
             files[f"run/libvirt/qemu/{g.domain_name}.pid"] = str(_pid(g))
-        if "virsh" in host.sources and g.active:
-            files[f"sos_commands/virsh/virsh_-r_dumpxml_{g.domain_name}"] = domain_xml(g, live=True, secure=False)
+        if "virsh" in host.sources and (g.active or g.persistent):
+            # sos runs dumpxml/dominfo/domblklist for every row of `virsh list --all`; a shut-off
+            # domain's dumpxml is its persistent definition (no id): opt in with virsh_dumpxml_all.
+            if g.active or host.virsh_dumpxml_all:
+                files[f"sos_commands/virsh/virsh_-r_dumpxml_{g.domain_name}"] = domain_xml(
+                    g, live=g.active, secure=False)
+            files[f"sos_commands/virsh/virsh_-r_dominfo_{g.domain_name}"] = virsh_dominfo(g)
+            files[f"sos_commands/virsh/virsh_-r_domblklist_{g.domain_name}"] = virsh_domblklist(g)
         if host.qemu_log:
             files[f"{log_libvirt}/qemu/{g.domain_name}.log"] = qemu_log(g, host)
     if "virsh" in host.sources:

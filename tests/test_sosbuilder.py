@@ -170,3 +170,16 @@ def test_vnc_passwords_where_real_reports_have_them(tmp_path: Path) -> None:
     summary = json.loads((top / "sos_commands/libvirt_guests/summary.json").read_text())
     assert summary["sources"][0]["name"] == "container_nova_libvirt"
     assert (top / "var/log/containers/nova/nova-compute.log").is_file()
+
+
+def test_virsh_plugin_files_like_sos(tmp_path: Path) -> None:
+    h = sb.default_host(3, virsh_dumpxml_all=True)
+    shut = [g for g in h.guests if not g.active][0]
+    top = sb.write_tree(h, tmp_path)
+    v = top / "sos_commands/virsh"
+    inactive = (v / f"virsh_-r_dumpxml_{shut.domain_name}").read_text()
+    assert inactive.startswith("<domain type='kvm'>")  # no id: a shut-off domain's definition
+    assert "Id:             -\n" in (v / f"virsh_-r_dominfo_{shut.domain_name}").read_text()
+    assert "State:          shut off\n" in (v / f"virsh_-r_dominfo_{shut.domain_name}").read_text()
+    blk = (v / f"virsh_-r_domblklist_{shut.domain_name}").read_text().splitlines()
+    assert blk[0] == " Target   Source" and len(blk[1]) == len(blk[2]) + 2 and blk[2].startswith(" vda      /")
