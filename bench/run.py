@@ -104,6 +104,16 @@ def bundle_nodes(bundle: Path, dest: Path) -> list:
     return nodes
 
 
+def xz_info(path: Path) -> tuple:
+    """(blocks, uncompressed bytes) from `xz --robot -l`."""
+    out = subprocess.run(["xz", "--robot", "-l", str(path)], capture_output=True, text=True).stdout
+    for line in out.splitlines():
+        f = line.split("\t")
+        if f[0] == "totals":
+            return int(f[2]), int(f[4])
+    return 0, 0
+
+
 def floor(kind: str, path: Path, nodes: dict) -> dict:
     files = nodes.get(path, [path]) if kind == "bundle" else [path]
     total, rc = 0.0, 0
@@ -171,6 +181,10 @@ def main(argv: Optional[list] = None) -> int:
                 nd = scratch / ("nodes-" + p.stem)
                 nd.mkdir()
                 nodes[p] = bundle_nodes(p, nd)
+        sizes = {}
+        for kind, p in inputs:
+            infos = [xz_info(f) for f in (nodes.get(p, []) if kind == "bundle" else [p])]
+            sizes[p] = (sum(i[0] for i in infos), sum(i[1] for i in infos))
         res: dict = {(k, p): {"floor": [], "an": [], "naive": [], "maxrss": [], "tree": [], "fail": None}
                      for k, p in inputs}
         for r in range(a.repeats):
@@ -192,9 +206,9 @@ def main(argv: Optional[list] = None) -> int:
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
-    head = ("| file | kind | size MiB | floor s | analyzer s | ratio | target | naive s | analyzer/naive "
+    head = ("| file | kind | size MiB | inside MiB | xz blocks | floor s | analyzer s | ratio | target | naive s | analyzer/naive "
             "| max RSS MiB (1 proc) | peak tree RSS MiB | RSS target |")
-    rows = [head, "|" + "---|" * 12]
+    rows = [head, "|" + "---|" * 14]
     for (kind, p), e in res.items():
         fl = statistics.median(e["floor"])
         an = statistics.median(e["an"])
@@ -206,7 +220,8 @@ def main(argv: Optional[list] = None) -> int:
         ok = "ok" if ratio <= tgt else "MISSED"
         rok = "ok" if max(rss1, tree) <= RSS_TARGET_MIB else "MISSED"
         name = p.name
-        rows.append(f"| {name} | {kind} | {p.stat().st_size / MIB:.0f} | {fl:.2f} | {an:.2f} | {ratio:.2f} | "
+        blocks, inside = sizes[p]
+        rows.append(f"| {name} | {kind} | {p.stat().st_size / MIB:.0f} | {inside / MIB:.0f} | {blocks} | {fl:.2f} | {an:.2f} | {ratio:.2f} | "
                     f"<= {tgt} {ok} | {fmt_s(nv)} | {fmt_s(an / nv if nv else None)} | {rss1:.0f} | {tree:.0f} | "
                     f"<= {RSS_TARGET_MIB} {rok} |" + (f" FAILED {e['fail']}" if e["fail"] else ""))
     table = "\n".join(rows)
