@@ -124,10 +124,23 @@ def floor(kind: str, path: Path, nodes: dict) -> dict:
     return {"wall": total, "rc": rc}
 
 
-def analyze(analyzer: str, path: Path, scratch: Path) -> dict:
+# --archive-layer: the tar walk, member selection and log scanning alone (no parsing, merging or
+# rendering), to see which stage the time goes to. Collect bundles are left out in this mode.
+ARCHIVE_LAYER = """
+import sys
+from analyzer.archive import collect, detect
+p = sys.argv[1]
+c = collect.read_archive("bench", p, detect.sniff_file(p), collect.Limits())
+sys.exit(1 if c.damaged else 0)
+"""
+
+
+def analyze(analyzer: str, path: Path, scratch: Path, archive_layer: bool = False) -> dict:
     """The analyzer on the archive itself. Under GNU time when present: its %M is the analyzer's own
     peak, while wait4 from this Python process also counts the forked child's pre-exec pages."""
     cmd = [analyzer, "--format", "json", "-o", "/dev/null", str(path)]
+    if archive_layer:
+        cmd = [str(Path(analyzer).with_name("python")), "-c", ARCHIVE_LAYER, str(path)]
     gtime = Path("/usr/bin/time")
     if not gtime.exists():
         return timed(cmd, sample=True)
@@ -164,6 +177,8 @@ def main(argv: Optional[list] = None) -> int:
     ap.add_argument("-n", "--repeats", type=int, default=3)
     ap.add_argument("--analyzer", default=str(ROOT / ".venv" / "bin" / "analyze-sos"))
     ap.add_argument("--no-naive", action="store_true", help="skip the tar xJf + analyzer runs")
+    ap.add_argument("--archive-layer", action="store_true",
+                    help="time analyzer.archive.collect.read_archive() alone instead of the CLI")
     ap.add_argument("--results", type=Path, help="also write the table (markdown) to this file")
     a = ap.parse_args(argv)
 
@@ -173,6 +188,8 @@ def main(argv: Optional[list] = None) -> int:
         subprocess.run([sys.executable, str(HERE / "generate.py"), "--out", str(a.out)], check=True)
         inputs = find_inputs(a.out)
 
+    if a.archive_layer:  # read_archive only lists a bundle's nodes: no comparable figure
+        inputs = [(k, p) for k, p in inputs if k != "bundle"]
     scratch = Path(tempfile.mkdtemp(prefix="analyze-sos-bench."))
     try:
         nodes = {}
@@ -192,7 +209,7 @@ def main(argv: Optional[list] = None) -> int:
                 e = res[(kind, p)]
                 f = floor(kind, p, nodes)
                 e["floor"].append(f["wall"])
-                an = analyze(a.analyzer, p, scratch)
+                an = analyze(a.analyzer, p, scratch, a.archive_layer)
                 if an["rc"] != 0:
                     e["fail"] = f"rc={an['rc']}: {an['stderr'].strip().splitlines()[-1:] or ''}"
                 e["an"].append(an["wall"])
@@ -226,7 +243,8 @@ def main(argv: Optional[list] = None) -> int:
                     f"<= {RSS_TARGET_MIB} {rok} |" + (f" FAILED {e['fail']}" if e["fail"] else ""))
     table = "\n".join(rows)
     cpu = os.cpu_count()
-    meta = (f"{a.repeats} interleaved rounds, medians; {cpu} CPUs; analyzer {a.analyzer}; "
+    what = "archive layer only (read_archive)" if a.archive_layer else f"analyzer {a.analyzer}"
+    meta = (f"{a.repeats} interleaved rounds, medians; {cpu} CPUs; {what}; "
             f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
     print()
     print(table)
