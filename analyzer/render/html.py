@@ -1,0 +1,363 @@
+"""The HTML support report: one self-contained page (CSS and JS inline, no external URL).
+
+Reads `Document.to_dict()` only. Everything here prepares plain values for the templates in
+templates/ (installed as package data `analyzer.templates`); the templates do the markup.
+Jinja2 autoescaping is on for every template: report data is text, never markup. Nothing from a
+report is embedded in a script: the page's JS reads the DOM (text and data- attributes).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, OrderedDict
+from datetime import datetime, timezone
+from typing import Any, Optional
+
+import jinja2
+
+SEVERITIES = ("critical", "warning", "info")
+
+_ENV: Optional[jinja2.Environment] = None
+
+
+def _load_template(name: str) -> Optional[str]:
+    # importlib.resources works for a regular install, an editable install (setup.cfg maps the
+    # top-level templates/ directory to `analyzer.templates`) and a zipped package alike.
+    from importlib import resources
+
+    if "/" in name or "\\" in name or name.startswith("."):
+        return None
+    res = resources.files("analyzer.templates").joinpath(name)
+    if not res.is_file():
+        return None
+    return res.read_text(encoding="utf-8")
+
+
+def environment() -> jinja2.Environment:
+    global _ENV
+    if _ENV is None:
+        env = jinja2.Environment(
+            loader=jinja2.FunctionLoader(_load_template),
+            autoescape=True,  # every template, whatever its name: data is text
+            undefined=jinja2.StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        env.filters["dash"] = dash
+        env.filters["mib"] = mib
+        _ENV = env
+    return _ENV
+
+
+def dash(value: Any) -> Any:
+    """None and empty strings shown as an en dash, everything else as it is."""
+    if value is None or value == "":
+        return "\u2013"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return value
+
+
+def mib(value: Any) -> str:
+    if value is None:
+        return "\u2013"
+    try:
+        n = int(value)
+    except (TypeError, ValueError):
+        return str(value)
+    if n >= 1024 and n % 1024 == 0:
+        return "%d GiB" % (n // 1024)
+    if n >= 1024:
+        return "%.1f GiB" % (n / 1024)
+    return "%d MiB" % n
+
+
+_ID_BAD = re.compile(r"[^A-Za-z0-9_-]+")
+
+
+def _slug(text: Any) -> str:
+    return _ID_BAD.sub("_", str(text or ""))[:80].strip("_") or "x"
+
+
+class _Ids:
+    """HTML ids derived from report ids and UUIDs: only [A-Za-z0-9_-], unique within the page."""
+
+    def __init__(self) -> None:
+        self.used: set[str] = set()
+
+    def make(self, prefix: str, *parts: Any) -> str:
+        base = prefix + "-" + "-".join(_slug(p) for p in parts)
+        ident, n = base, 1
+        while ident in self.used:
+            n += 1
+            ident = "%s-%d" % (base, n)
+        self.used.add(ident)
+        return ident
+
+
+def parse_time(value: Any) -> Optional[datetime]:
+    """ISO 8601 ("2015-02-19T18:23:44Z", with or without offset/fraction) -> aware UTC datetime."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    text = value.strip().replace(" ", "T", 1)
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    text = re.sub(r"(\.\d{6})\d+", r"\1", text)  # fromisoformat (3.9/3.10) takes at most 6 digits
+    try:
+        t = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if t.tzinfo is None:
+        t = t.replace(tzinfo=timezone.utc)
+    return t.astimezone(timezone.utc)
+
+
+def _person(p: Optional[dict]) -> Optional[str]:
+    if not p:
+        return None
+    name, uuid = p.get("name"), p.get("uuid")
+    if name and uuid:
+        return "%s (%s)" % (name, uuid)
+    return name or uuid
+
+
+def _match_ports(interfaces: list[dict], ports: list[dict]) -> tuple[list[dict], list[dict]]:
+    """Pair libvirt interfaces with Nova ports.
+
+    Nova names the tap device (and the vhost-user socket, and OVS/linux-bridge devices) after the
+    first 11 characters of the Neutron port UUID: tapXXXXXXXX-XX, vhuXXXXXXXX-XX.
+    """
+    used: set[int] = set()
+    nics = []
+    for nic in interfaces:
+        hay = " ".join(str(nic.get(k) or "") for k in ("target_dev", "source")).lower()
+        port = None
+        for i, p in enumerate(ports):
+            pid = (p.get("uuid") or "").lower()
+            if i not in used and len(pid) >= 11 and pid[:11] in hay:
+                port = p
+                used.add(i)
+                break
+        nics.append({"nic": nic, "port": port})
+    unmatched = [p for i, p in enumerate(ports) if i not in used]
+    return nics, unmatched
+
+
+def _ips(port: Optional[dict]) -> str:
+    if not port:
+        return ""
+    out = []
+    for ip in port.get("ips") or []:
+        addr = ip.get("address")
+        if not addr:
+            continue
+        kind = ip.get("type")
+        out.append("%s (%s)" % (addr, kind) if kind and kind != "fixed" else addr)
+    return ", ".join(out)
+
+
+def _query_view(doc: dict) -> Optional[dict]:
+    query = doc.get("query")
+    if query is None:
+        return None
+    terms = []
+    for q in query:
+        notes = []
+        uuids = sorted({g.get("uuid") for g in q.get("guests") or [] if g.get("uuid")})
+        if q.get("matched_by") in ("display-name", "display-name-ci", "glob") and len(uuids) > 1:
+            notes.append("%d different instances (UUIDs) match: check which one the user means"
+                         % len(uuids))
+        for u in uuids:
+            hosts = sorted({g.get("host") or g.get("report") or "?"
+                            for g in q.get("guests") or [] if g.get("uuid") == u})
+            if len(hosts) > 1:
+                notes.append("UUID %s is defined on %d hosts: %s" % (u, len(hosts), ", ".join(hosts)))
+        terms.append({"term": q.get("term"), "matched_by": q.get("matched_by"),
+                      "count": len(q.get("guests") or []), "suggestions": q.get("suggestions") or [],
+                      "notes": notes})
+    return {"terms": terms, "text": ", ".join(str(q.get("term")) for q in query)}
+
+
+def _timeline(guests: list[dict], hosts: list[str]) -> dict:
+    """Positions for the creation-time SVG: one lane per host, one dot per guest."""
+    width, left, right, lane_h, top = 1000, 190, 20, 22, 8
+    points, missing = [], 0
+    for v in guests:
+        t = parse_time(v["created"])
+        if t is None:
+            missing += 1
+        else:
+            points.append((t, v))
+    lanes = [h for h in hosts if any(v["host"] == h for _, v in points)]
+    lane_of = {h: i for i, h in enumerate(lanes)}
+    height = top + lane_h * len(lanes) + 28
+    view = {"width": width, "height": height, "left": left, "right": width - right,
+            "lanes": [], "dots": [], "ticks": [], "missing": missing, "count": len(points)}
+    if not points:
+        return view
+    t0 = min(t for t, _ in points)
+    t1 = max(t for t, _ in points)
+    span = (t1 - t0).total_seconds()
+    usable = width - left - right
+
+    def x_of(t: datetime) -> float:
+        if span <= 0:
+            return left + usable / 2
+        return left + usable * (t - t0).total_seconds() / span
+
+    for h, i in lane_of.items():
+        y = top + lane_h * i + lane_h / 2
+        view["lanes"].append({"label": h, "y": round(y, 1), "ty": round(y + 4, 1)})
+    for t, v in points:
+        y = top + lane_h * lane_of[v["host"]] + lane_h / 2
+        view["dots"].append({"x": round(x_of(t), 1), "y": round(y, 1), "id": v["id"],
+                             "title": "%s  %s  %s" % (v["name"] or v["uuid"], v["host"], v["created"]),
+                             "state": v["state_class"]})
+    nticks = 1 if span <= 0 else 6
+    for k in range(nticks):
+        frac = 0.5 if nticks == 1 else k / (nticks - 1)
+        t = datetime.fromtimestamp(t0.timestamp() + span * frac, tz=timezone.utc)
+        label = t.strftime("%Y-%m-%d %H:%M" if span < 3 * 86400 else "%Y-%m-%d")
+        view["ticks"].append({"x": round(left + usable * frac, 1), "label": label,
+                              "anchor": "start" if nticks > 1 and k == 0 else
+                              "end" if nticks > 1 and k == nticks - 1 else "middle"})
+    view["axis_y"] = top + lane_h * len(lanes) + 2
+    view["label_y"] = view["axis_y"] + 16
+    return view
+
+
+def _state_class(state: Optional[str]) -> str:
+    return {"running": "ok", "paused": "warn", "shut off": "off", "crashed": "bad",
+            "pmsuspended": "warn", "blocked": "warn", "in shutdown": "warn",
+            "dying": "bad"}.get(state or "", "unknown")
+
+
+def build_view(doc: dict[str, Any]) -> dict[str, Any]:
+    reports = doc.get("reports") or []
+    report_by_id = {r["id"]: r for r in reports}
+    ids = _Ids()
+
+    def host_of(g: dict) -> str:
+        if g.get("host"):
+            return g["host"]
+        r = report_by_id.get(g.get("report"))
+        return (r or {}).get("hostname") or g.get("report") or "?"
+
+    findings = doc.get("findings") or []
+    findings_by_guest: dict[str, list[dict]] = {}
+    for f in findings:
+        for u in f.get("guests") or []:
+            findings_by_guest.setdefault(u, []).append(f)
+
+    views = []
+    for g in doc.get("guests") or []:
+        nova = g.get("nova") or {}
+        flavor = nova.get("flavor") or {}
+        owner = nova.get("owner") or {}
+        root = nova.get("root") or {}
+        image = nova.get("image") or {}
+        if root.get("type") or root.get("uuid"):
+            root_label = "%s %s" % (root.get("type") or "?", root.get("uuid") or "")
+        elif image.get("uuid"):
+            root_label = "image %s" % image["uuid"]
+        else:
+            root_label = None
+        logs = g.get("logs") or {}
+        nics, unmatched = _match_ports(g.get("interfaces") or [], nova.get("ports") or [])
+        for n in nics:
+            n["ips"] = _ips(n["port"])
+        nova_log = logs.get("nova_compute") or None
+        view = {
+            "g": g,
+            "uuid": g.get("uuid") or "",
+            "id": ids.make("g", g.get("report"), g.get("uuid")),
+            "host": host_of(g),
+            "report": g.get("report"),
+            "name": g.get("display_name") or nova.get("display_name"),
+            "state": g.get("state"),
+            "state_class": _state_class(g.get("state")),
+            "flavor": flavor.get("name"),
+            "vcpus": g.get("vcpus") if g.get("vcpus") is not None else flavor.get("vcpus"),
+            "memory_mb": g.get("memory_mb") if g.get("memory_mb") is not None else flavor.get("memory_mb"),
+            "project": _person(owner.get("project")),
+            "user": _person(owner.get("user")),
+            "root": root_label,
+            "nova_version": nova.get("package_version"),
+            "created": nova.get("creation_time"),
+            "nova": g.get("nova"),
+            "nova_persistent": g.get("nova_persistent"),
+            "nics": nics,
+            "unmatched_ports": unmatched,
+            "qemu_log": logs.get("qemu") or None,
+            "nova_log": nova_log,
+            "findings": findings_by_guest.get(g.get("uuid"), []),
+        }
+        views.append(view)
+
+    # The same UUID on several hosts: one group, shown together, with a banner on each.
+    groups: "OrderedDict[str, list[dict]]" = OrderedDict()
+    for v in views:
+        groups.setdefault(v["uuid"], []).append(v)
+    group_list = []
+    for uuid, members in groups.items():
+        gid = ids.make("u", uuid)
+        for v in members:
+            v["group_id"] = gid
+            v["others"] = [o for o in members if o is not v]
+        group_list.append({"uuid": uuid, "id": gid, "members": members,
+                           "hosts": [m["host"] for m in members]})
+
+    host_order = []
+    for r in reports:
+        label = r.get("hostname") or r["id"]
+        if label not in host_order:
+            host_order.append(label)
+    for v in views:
+        if v["host"] not in host_order:
+            host_order.append(v["host"])
+
+    # Counts for the overview.
+    states = Counter(v["state"] or "unknown" for v in views)
+    per_report: dict[str, Counter] = {}
+    for v in views:
+        per_report.setdefault(v["report"], Counter())[v["state"] or "unknown"] += 1
+    state_names = sorted(states, key=lambda s: (-states[s], s))
+    sev_counts = Counter(f.get("severity") for f in findings)
+    sev_order = list(SEVERITIES) + sorted(s for s in sev_counts if s not in SEVERITIES)
+    findings_sorted = sorted(findings, key=lambda f: (sev_order.index(f.get("severity"))
+                                                      if f.get("severity") in sev_order else 99))
+    uuid_to_group = {g["uuid"]: g["id"] for g in group_list}
+
+    report_views = []
+    for r in reports:
+        report_views.append({"r": r, "id": ids.make("r", r["id"]),
+                             "label": r.get("hostname") or r["id"],
+                             "states": per_report.get(r["id"], Counter())})
+    problems = [(rv["label"], p) for rv in report_views for p in rv["r"].get("problems") or []]
+
+    multi = [g for g in group_list if len(g["members"]) > 1]
+    total = doc.get("total_guests")
+    return {
+        "doc": doc,
+        "generated_by": doc.get("generated_by") or {},
+        "reports": report_views,
+        "guests": views,
+        "groups": group_list,
+        "multi_host": multi,
+        "states": [(s, states[s], _state_class(s)) for s in state_names],
+        "state_names": state_names,
+        "severities": [(s, sev_counts.get(s, 0)) for s in sev_order],
+        "findings": findings_sorted,
+        "uuid_to_group": uuid_to_group,
+        "problems": problems,
+        "errors": doc.get("errors") or [],
+        "query": _query_view(doc),
+        "total_guests": total if isinstance(total, int) else len(views),
+        "timeline": _timeline(views, host_order),
+        "schema_version": doc.get("schema_version"),
+    }
+
+
+def render(doc: dict[str, Any]) -> str:
+    """The whole page for one `Document.to_dict()`."""
+    return environment().get_template("report.html.j2").render(v=build_view(doc))
