@@ -212,7 +212,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     ap.add_argument("json", nargs="?", help="analyze-sos --format json output (default: factory document)")
     ap.add_argument("-o", "--output", default=os.path.join(ROOT, "docs", "screenshot.png"))
     ap.add_argument("--html", default=None, help="also keep the rendered page here")
-    ap.add_argument("--height", type=int, default=1100)
+    ap.add_argument("--height", type=int, default=1500)
     ap.add_argument("--full-page", action="store_true")
     args = ap.parse_args(argv)
 

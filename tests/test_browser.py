@@ -249,3 +249,16 @@ def test_two_thousand_guests_filter_and_sort_correctly(opened):
     cpus = page.locator(VISIBLE_ROWS).evaluate_all("rs => rs.map(r => Number(r.cells[6].dataset.sort))")
     assert cpus == sorted(cpus) and len(cpus) == 2000
     assert o.errors == []
+
+
+def test_print_layout_drops_the_controls_and_keeps_the_data(opened):
+    from playwright.sync_api import expect
+
+    page = opened(realistic_document()).page
+    page.emulate_media(media="print")
+    expect(page.locator("#guest-filter")).to_be_hidden()
+    expect(page.locator("header.top nav")).to_be_hidden()
+    expect(page.locator("#guest-table tbody tr").first).to_be_visible()
+    assert page.evaluate("getComputedStyle(document.querySelector('header.top')).position") == "static"
+    pdf = page.pdf(format="A4", landscape=True)
+    assert pdf.startswith(b"%PDF") and len(pdf) > 20000
