@@ -79,6 +79,13 @@ def names_in_order(page):
     return page.locator(VISIBLE_ROWS + " td.name a").all_inner_texts()
 
 
+def expect_names(page, names):
+    """Wait (auto-retrying, no clock) until exactly these guest names are shown, in this order."""
+    from playwright.sync_api import expect
+
+    expect(page.locator(VISIBLE_ROWS + " td.name a")).to_have_text(names)
+
+
 def test_page_loads_from_disk_offline_without_errors(opened):
     from playwright.sync_api import expect
 
@@ -100,22 +107,19 @@ def test_filter_narrows_rows_as_you_type_in_any_column(opened):
     page = opened(realistic_document()).page
     box = page.locator("#guest-filter")
     box.press_sequentially("db-")
-    expect(page.locator(VISIBLE_ROWS)).to_have_count(2)
-    assert sorted(names_in_order(page)) == ["db-primary", "db-replica"]
+    expect_names(page, ["db-primary", "db-replica"])
     expect(page.locator("#guest-count")).to_have_text("2 of 10 rows shown")
 
     box.fill("WEB-01")  # case-insensitive; the same UUID on two hosts = two rows
-    expect(page.locator(VISIBLE_ROWS)).to_have_count(2)
+    expect_names(page, ["web-01", "web-01"])
     assert set(page.locator(VISIBLE_ROWS).evaluate_all("rs => rs.map(r => r.dataset.host)")) == {
         "compute-0.overcloud.example", "compute-1.overcloud.example"}
 
     box.fill("crashed")  # the state column
-    expect(page.locator(VISIBLE_ROWS)).to_have_count(1)
-    assert names_in_order(page) == ["ci-runner-17"]
+    expect_names(page, ["ci-runner-17"])
 
     box.fill("dbteam compute-2")  # several words: all must match
-    expect(page.locator(VISIBLE_ROWS)).to_have_count(1)
-    assert names_in_order(page) == ["db-replica"]
+    expect_names(page, ["db-replica"])
 
     box.fill("no such guest")
     expect(page.locator(VISIBLE_ROWS)).to_have_count(0)
@@ -202,8 +206,7 @@ def test_clicking_a_header_sorts(opened):
     assert got[-1] == "(no name)"  # unknown values last
     # a sorted table still filters
     page.locator("#guest-filter").fill("ci-runner")
-    expect(page.locator(VISIBLE_ROWS)).to_have_count(2)
-    assert names_in_order(page) == ["ci-runner-17", "ci-runner-18"]
+    expect_names(page, ["ci-runner-17", "ci-runner-18"])
 
 
 def test_query_page_opens_on_the_matches(opened):
@@ -238,8 +241,7 @@ def test_two_thousand_guests_filter_and_sort_correctly(opened):
     expect(page.locator(VISIBLE_ROWS)).to_have_count(want)
     expect(page.locator("#guest-count")).to_have_text("100 of 2000 rows shown")
     box.press_sequentially("99")
-    expect(page.locator(VISIBLE_ROWS)).to_have_count(1)
-    assert names_in_order(page) == ["vm-1999"]
+    expect_names(page, ["vm-1999"])
     box.fill("compute-7 paused")
     want = sum(1 for g in doc["guests"] if g["host"] == "compute-7" and g["state"] == "paused")
     expect(page.locator(VISIBLE_ROWS)).to_have_count(want)
@@ -262,3 +264,20 @@ def test_print_layout_drops_the_controls_and_keeps_the_data(opened):
     assert page.evaluate("getComputedStyle(document.querySelector('header.top')).position") == "static"
     pdf = page.pdf(format="A4", landscape=True)
     assert pdf.startswith(b"%PDF") and len(pdf) > 20000
+
+
+def test_screenshot_script_renders_analyze_sos_json(tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    require(shutil.which("chromium") is not None, "chromium is not installed (tests/rig/setup.d/20-chromium.sh)")
+    src = tmp_path / "doc.json"
+    src.write_text(json.dumps(realistic_document()), encoding="utf-8")
+    png, page = tmp_path / "shot.png", tmp_path / "page.html"
+    out = subprocess.run([sys.executable, os.path.join(ROOT, "tests", "make_screenshot.py"), str(src),
+                          "-o", str(png), "--html", str(page), "--height", "700"],
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert png.read_bytes().startswith(b"\x89PNG") and png.stat().st_size > 20000
+    assert "compute-2.overcloud.example" in page.read_text(encoding="utf-8")

@@ -400,3 +400,33 @@ def test_print_styles_present():
     page = html.render(small_doc())
     style = parse(page).find_all("style")[0].text()
     assert "@media print" in style
+
+
+def test_nova_block_with_only_some_elements_renders():
+    g = guest("half", "h", ports=0)
+    g.nova.flavor = None
+    g.nova.image = None
+    g.nova.owner = None
+    g.nova.root = None
+    g.nova.extra = {}
+    g.nova.package_version = None
+    g.nova_persistent = None
+    dom = parse(html.render(document([report("h")], [g])))
+    tr = rows(dom)[0]
+    cells = [td.text().strip() for td in tr.find_all("td")]
+    assert cells[0] == "half" and cells[5] == "\u2013"  # no flavor name: a dash, not "None"
+    t = dom.by_id(tr.find_all("a")[0].attrs["href"][1:]).text()
+    assert "no flavor element" in t and "no image element" in t and "No ports in the Nova metadata" in t
+    assert "None" not in t
+
+
+def test_persistent_nova_metadata_that_differs_is_shown():
+    g = guest("web", "h", ports=2)
+    live_ports = g.nova.ports
+    import copy
+    g.nova_persistent = copy.deepcopy(g.nova)
+    g.nova_persistent.ports = live_ports[:1]
+    dom = parse(html.render(document([report("h")], [g])))
+    sec = dom.by_id(rows(dom)[0].find_all("a")[0].attrs["href"][1:])
+    det = [d for d in sec.find_all("details") if "persistent definition" in d.text()]
+    assert len(det) == 1 and live_ports[0].uuid in det[0].text()
