@@ -430,3 +430,42 @@ def test_persistent_nova_metadata_that_differs_is_shown():
     sec = dom.by_id(rows(dom)[0].find_all("a")[0].attrs["href"][1:])
     det = [d for d in sec.find_all("details") if "persistent definition" in d.text()]
     assert len(det) == 1 and live_ports[0].uuid in det[0].text()
+
+
+def test_minimal_records_with_every_optional_field_empty_render():
+    from analyzer.model import Document, Guest, Report
+
+    doc = Document(generated_by={}, reports=[Report(id="r", path="p")],
+                   guests=[Guest(uuid="u-1"), Guest(uuid="u-1", report="r")],
+                   findings=[Finding("c", "odd-severity", "m")],
+                   query=[QueryMatch("t", None)], errors=[Problem("x", "y")]).to_dict()
+    dom = parse(html.render(doc))
+    assert len(rows(dom)) == 2
+    assert "odd-severity" in dom.by_id("findings").text()
+    banner = re.sub(r"\s+", " ", dom.by_id("query-banner").text())
+    assert "2 of 2 guests match t" in banner and "no match" in banner
+    assert "y" in [td.text() for td in dom.by_id("problems").find_all("td")]
+
+
+def _element_count(name: str) -> int:
+    g = guest(name, name, seed="prop", domain=name, project=name)
+    g.logs.qemu.tail = [name]
+    g.xml = name
+    r = report("r", hostname=name, problems=[Problem(name, name)])
+    g.report = "r"
+    return sum(1 for _ in parse(html.render(document([r], [g]))).iter())
+
+
+def test_any_text_in_any_field_adds_no_element():
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    baseline = _element_count("plain")
+
+    @settings(max_examples=60, deadline=None)
+    @given(st.text(alphabet=st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=40)
+           | st.sampled_from(["<", "</pre>", "<!--", "]]>", "<![CDATA[", "</script>", "&lt;", "\"'><b>"]))
+    def check(name):
+        assert _element_count(name) == baseline
+
+    check()

@@ -352,7 +352,8 @@ def build_view(doc: dict[str, Any]) -> dict[str, Any]:
         "problems": problems,
         "errors": doc.get("errors") or [],
         "query": _query_view(doc),
-        "total_guests": total if isinstance(total, int) else len(views),
+        # never fewer than the page shows (a hand-made document may leave it at 0)
+        "total_guests": max(total, len(views)) if isinstance(total, int) else len(views),
         "timeline": _timeline(views, host_order),
         "schema_version": doc.get("schema_version"),
     }
