@@ -225,6 +225,12 @@ def test_query_page_opens_on_the_matches(opened):
     expect(page.locator("#query-banner")).to_be_in_viewport()
     expect(page.locator("#query-banner")).to_contain_text("2 of 10 guests match web-01")
     expect(page.locator(VISIBLE_ROWS)).to_have_count(2)
+    matches = page.locator("#query-banner table.matches a")
+    expect(matches).to_have_count(2)
+    expect(matches.first).to_be_in_viewport()  # visible as the page opens, no scrolling
+    matches.nth(1).click()
+    expect(page.locator('section.guest[data-uuid="%s"][data-host="%s"]'
+                        % (web[1]["uuid"], web[1]["host"]))).to_be_in_viewport()
 
 
 def test_two_thousand_guests_filter_and_sort_correctly(opened):

@@ -266,6 +266,9 @@ def test_query_banner_says_how_many_match():
     assert re.search(r"1 of 57 guests match web-01", banner)
     assert "display-name" in banner
     assert len(rows(dom)) == 1
+    # the matches themselves are at the top, each linked to its detail
+    links = [a.attrs["href"] for a in dom.by_id("query-banner").find_all("a")]
+    assert links == [rows(dom)[0].find_all("a")[0].attrs["href"]]
 
 
 def test_query_without_match_lists_suggestions_and_no_banner_without_query():
