@@ -12,10 +12,12 @@
   var collator = new Intl.Collator(undefined, { numeric: true, sensitivity: "base" });
 
   // One item per row, its lower-case text computed once: a keystroke touches no layout.
+  // data-search holds what has no column (IPs, MACs, port and volume IDs): found, not shown.
   var items = [];
   for (var i = 0; i < tbody.rows.length; i++) {
     var row = tbody.rows[i];
-    items.push({ row: row, text: row.textContent.toLowerCase(), index: i, keys: null, shown: true });
+    var text = row.textContent + " " + (row.getAttribute("data-search") || "");
+    items.push({ row: row, text: text.toLowerCase(), index: i, keys: null, shown: true });
   }
 
   var pending = 0;

@@ -76,7 +76,7 @@ def guest(name: Optional[str], host: str, seed: Optional[str] = None, state: str
                         project=Person(uuid=uid("project-" + project), name=project)),
             root=Root(type="volume" if volume else "image",
                       uuid=uid("vol-" + u) if volume else uid("image-rhel9")),
-            ports=[Port(uuid=p, ips=[IP(address="192.168.%d.%d" % (10 + i, 20 + len(u) % 200 + i),
+            ports=[Port(uuid=p, ips=[IP(address="192.168.%d.%d" % (10 + i, 2 + int(u[:6], 16) % 250),
                                         type="fixed", version=4)])
                    for i, p in enumerate(port_ids)],
             extra={"nova:instance/nova:flavor/@unknown": "kept"})
@@ -86,7 +86,7 @@ def guest(name: Optional[str], host: str, seed: Optional[str] = None, state: str
                   else "/var/lib/nova/instances/%s/disk" % u,
                   driver_type="raw" if volume else "qcow2",
                   serial=uid("vol-" + u) if volume else None)]
-    nics = [Interface(mac="fa:16:3e:%02x:%02x:%02x" % (i, len(u), 7), type="ethernet",
+    nics = [Interface(mac="fa:16:3e:%s:%s:%02x" % (u[:2], u[2:4], i), type="ethernet",
                       source=None, target_dev="tap" + p[:11], model="virtio")
             for i, p in enumerate(port_ids)]
     logs = GuestLogs(

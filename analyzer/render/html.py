@@ -267,6 +267,14 @@ def build_view(doc: dict[str, Any]) -> dict[str, Any]:
         for n in nics:
             n["ips"] = _ips(n["port"])
         nova_log = logs.get("nova_compute") or None
+        # What the filter box also finds in a row without a column for it: IPs, MACs, ports,
+        # devices and the owner/image/root UUIDs (a data- attribute, read by the page's JS).
+        extra = [ip.get("address") for p in nova.get("ports") or [] for ip in p.get("ips") or []]
+        extra += [p.get("uuid") for p in nova.get("ports") or []]
+        extra += [n.get(k) for n in g.get("interfaces") or [] for k in ("mac", "target_dev", "source")]
+        extra += [(owner.get("project") or {}).get("uuid"), (owner.get("user") or {}).get("uuid"),
+                  image.get("uuid"), root.get("uuid"), flavor.get("id"), g.get("state_reason")]
+        extra += [d.get(k) for d in g.get("disks") or [] for k in ("source", "serial")]
         view = {
             "g": g,
             "uuid": g.get("uuid") or "",
@@ -291,6 +299,7 @@ def build_view(doc: dict[str, Any]) -> dict[str, Any]:
             "qemu_log": logs.get("qemu") or None,
             "nova_log": nova_log,
             "findings": findings_by_guest.get(g.get("uuid"), []),
+            "search": " ".join(str(x) for x in extra if x not in (None, "")),
         }
         views.append(view)
 
