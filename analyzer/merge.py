@@ -100,6 +100,8 @@ def merge(report_id: str, host: Optional[str], observations: list[Observation]
 
 def _guest(report_id: str, host: Optional[str], uuid: str, obs: list[Observation],
            persistent_collected: bool) -> Guest:
+    # Archive member order differs between a tree and a tarball: sort so the result never does.
+    obs = sorted(obs, key=lambda o: (o.source.kind, o.source.path))
     live = _pick(obs, _LIVE_ORDER, True)
     persistent = _pick(obs, _PERSISTENT_ORDER, False)
     main = live or persistent

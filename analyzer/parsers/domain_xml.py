@@ -1,0 +1,245 @@
+"""A libvirt domain XML document, in any of the shapes a sosreport holds it.
+
+    <domain type='kvm' id='1'>                       virsh dumpxml (live: has an id), /etc copy
+      <name>instance-00000001</name>                 (persistent: no id, starts with a WARNING
+      <uuid>3f0c4d5e-...</uuid>                       comment)
+      <metadata><nova:instance ...>...</nova:instance></metadata>
+      <memory unit='KiB'>2097152</memory>
+      <vcpu placement='static'>2</vcpu>
+      <devices>
+        <disk type='file' device='disk'><driver name='qemu' type='qcow2'/>
+          <source file='/var/lib/nova/instances/3f0c.../disk'/><target dev='vda' bus='virtio'/></disk>
+        <interface type='bridge'><mac address='fa:16:3e:11:22:33'/><source bridge='qbr1234'/>
+          <target dev='tap1234'/><model type='virtio'/></interface>
+      ...
+    <domstatus state='running' reason='booted' pid='4242'>   /run/libvirt/qemu/NAME.xml
+      <domain type='kvm' id='1'> ... </domain> ...
+    </domstatus>
+
+Every byte comes from a customer's machine: the document is parsed with defusedxml (no DTD, no
+entities, no external references), nesting is bounded, and any failure is one `ParseError` with a
+reason a person can read. The file then becomes a report `problem`; the rest of the report goes on.
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from typing import Optional
+
+from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import DefusedXMLParser
+
+from analyzer.model import Disk, DomainDef, Interface, ParseError
+from analyzer.parsers.nova import find_nova, split_tag
+
+# libvirt's deepest real documents are ~10 levels; 64 leaves room for odd metadata and stops
+# 200,000-deep nesting from costing memory or recursion later.
+MAX_DEPTH = 64
+
+_UNITS_TO_BYTES = {
+    "b": 1, "bytes": 1,
+    "kb": 1000, "k": 1024, "kib": 1024,
+    "mb": 1000 ** 2, "m": 1024 ** 2, "mib": 1024 ** 2,
+    "gb": 1000 ** 3, "g": 1024 ** 3, "gib": 1024 ** 3,
+    "tb": 1000 ** 4, "t": 1024 ** 4, "tib": 1024 ** 4,
+    "pb": 1000 ** 5, "p": 1024 ** 5, "pib": 1024 ** 5,
+    "eb": 1000 ** 6, "e": 1024 ** 6, "eib": 1024 ** 6,
+}
+_UUID = re.compile(r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$")
+
+
+class _TooDeep(Exception):
+    pass
+
+
+class _BoundedBuilder(ET.TreeBuilder):
+    def __init__(self) -> None:
+        super().__init__()
+        self.depth = 0
+
+    def start(self, tag, attrs):  # type: ignore[override]
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise _TooDeep()
+        return super().start(tag, attrs)
+
+    def end(self, tag):  # type: ignore[override]
+        self.depth -= 1
+        return super().end(tag)
+
+
+def parse_xml(data: bytes) -> ET.Element:
+    """Bytes -> root element, safely. Raises ParseError only."""
+    if not data.strip():
+        raise ParseError("empty file")
+    parser = DefusedXMLParser(target=_BoundedBuilder(), forbid_dtd=True, forbid_entities=True,
+                              forbid_external=True)
+    try:
+        parser.feed(data)
+        return parser.close()
+    except _TooDeep:
+        raise ParseError("rejected: XML nested deeper than %d elements" % MAX_DEPTH) from None
+    except DefusedXmlException as e:
+        raise ParseError("rejected: %s (DTDs, entities and external references are refused)"
+                         % _defused_reason(e)) from None
+    except ET.ParseError as e:
+        raise ParseError("malformed XML: %s" % e) from None
+    except (ValueError, LookupError, UnicodeError) as e:  # unknown declared encoding and the like
+        raise ParseError("unreadable XML: %s" % str(e)[:200]) from None
+
+
+def _defused_reason(e: Exception) -> str:
+    name = e.__class__.__name__
+    return {"DTDForbidden": "the document has a DTD",
+            "EntitiesForbidden": "the document declares entities",
+            "ExternalReferenceForbidden": "the document references an external resource",
+            "NotSupportedError": "unsupported XML feature"}.get(name, name)
+
+
+def canonical_uuid(text: Optional[str]) -> Optional[str]:
+    """libvirt accepts a UUID with or without dashes, in any case; the model uses one form."""
+    if text is None:
+        return None
+    t = text.strip()
+    if _UUID.match(t):
+        h = t.replace("-", "").lower()
+        return "%s-%s-%s-%s-%s" % (h[:8], h[8:12], h[12:16], h[16:20], h[20:])
+    return t or None
+
+
+def to_mib(value: Optional[str], unit: Optional[str]) -> Optional[int]:
+    """A libvirt memory size in any unit (default KiB) -> whole MiB."""
+    if value is None:
+        return None
+    v = value.strip()
+    if not v.isdigit():
+        return None
+    factor = _UNITS_TO_BYTES.get((unit or "KiB").strip().lower())
+    if factor is None:
+        return None
+    return int(round(int(v) * factor / 1024 ** 2))
+
+
+def _int(text: Optional[str]) -> Optional[int]:
+    if text is None:
+        return None
+    t = text.strip()
+    return int(t) if re.fullmatch(r"-?\d{1,18}", t) else None
+
+
+def _child(el: ET.Element, name: str) -> Optional[ET.Element]:
+    """First child with this local name and no namespace (libvirt's own elements)."""
+    for c in el:
+        if c.tag == name:
+            return c
+    return None
+
+
+def _disk(el: ET.Element) -> Disk:
+    d = Disk(device=el.get("device"), source_type=el.get("type"))
+    for c in el:
+        if c.tag == "target":
+            d.target, d.bus = c.get("dev"), c.get("bus")
+        elif c.tag == "driver":
+            d.driver_type = c.get("type")
+        elif c.tag == "serial":
+            d.serial = (c.text or "").strip() or None
+        elif c.tag == "source" and d.source is None:
+            d.source = _disk_source(c, d.source_type)
+    return d
+
+
+def _disk_source(src: ET.Element, source_type: Optional[str]) -> Optional[str]:
+    if source_type == "volume" or (src.get("pool") and src.get("volume")):
+        return "%s/%s" % (src.get("pool") or "", src.get("volume") or "")
+    if source_type == "network" or src.get("protocol"):
+        name = src.get("name") or ""
+        proto = src.get("protocol")
+        return "%s:%s" % (proto, name) if proto else name or None
+    for attr in ("file", "dev", "dir", "name"):
+        if src.get(attr):
+            return src.get(attr)
+    return None
+
+
+def _interface(el: ET.Element) -> Interface:
+    i = Interface(type=el.get("type"))
+    for c in el:
+        if c.tag == "mac":
+            i.mac = c.get("address")
+        elif c.tag == "target":
+            i.target_dev = c.get("dev")
+        elif c.tag == "model":
+            i.model = c.get("type")
+        elif c.tag == "source" and i.source is None:
+            i.source = _interface_source(c)
+    return i
+
+
+def _interface_source(src: ET.Element) -> Optional[str]:
+    for attr in ("bridge", "network", "dev", "path", "name"):
+        if src.get(attr):
+            return src.get(attr)
+    addr = _child(src, "address")
+    if addr is not None and addr.get("bus") is not None:  # hostdev / SR-IOV: a PCI address
+        try:
+            return "%04x:%02x:%02x.%x" % tuple(int(addr.get(k) or "0", 0)
+                                               for k in ("domain", "bus", "slot", "function"))
+        except ValueError:
+            return None
+    return None
+
+
+def parse_domain(data: bytes, path: str) -> DomainDef:
+    """One document (`<domain>` or `<domstatus>`) -> DomainDef. Raises ParseError only.
+
+    `path` is only for messages; the caller turns the error into a problem for that path.
+    """
+    root = parse_xml(data)
+    try:
+        return _domain(root)
+    except ParseError:
+        raise
+    except (ValueError, TypeError, AttributeError, KeyError, IndexError, RecursionError) as e:
+        # Well-formed XML of an unexpected shape: still this file's problem, never a crash.
+        raise ParseError("unexpected domain XML structure (%s: %s)" % (e.__class__.__name__, str(e)[:120])) from None
+
+
+def _domain(root: ET.Element) -> DomainDef:
+    result = DomainDef()
+    dom = root
+    if root.tag == "domstatus":
+        result.status_state = root.get("state")
+        result.status_reason = root.get("reason")
+        result.status_pid = _int(root.get("pid"))
+        dom = _child(root, "domain")
+        if dom is None:
+            raise ParseError("a <domstatus> file without a <domain> inside")
+    elif root.tag != "domain":
+        raise ParseError("not a libvirt domain: the root element is <%s>" % split_tag(root.tag)[1][:80])
+
+    result.domain_type = dom.get("type")
+    dom_id = _int(dom.get("id"))
+    result.id = dom_id if dom_id is not None and dom_id >= 0 else None
+    for c in dom:
+        tag = c.tag
+        if tag == "name":
+            result.name = c.text or ""
+        elif tag == "uuid":
+            result.uuid = canonical_uuid(c.text)
+        elif tag == "memory":
+            result.memory_mb = to_mib(c.text, c.get("unit"))
+        elif tag == "currentMemory":
+            result.current_memory_mb = to_mib(c.text, c.get("unit"))
+        elif tag == "vcpu":
+            result.vcpus = _int(c.text)
+        elif tag == "metadata":
+            result.nova, result.other_metadata = find_nova(c)
+        elif tag == "devices":
+            for dev in c:
+                if dev.tag == "disk":
+                    result.disks.append(_disk(dev))
+                elif dev.tag == "interface":
+                    result.interfaces.append(_interface(dev))
+    return result
