@@ -6,24 +6,46 @@ sequence must not repaint the engineer's terminal, so control characters are sho
 
 from __future__ import annotations
 
+import unicodedata
 from collections import Counter
 from typing import Any, Optional
 
 WIDTH = 80
 
 
+def _width(c: str) -> int:
+    """Terminal cells one character takes: CJK wide forms take two, combining marks none."""
+    if unicodedata.combining(c):
+        return 0
+    return 2 if unicodedata.east_asian_width(c) in ("W", "F") else 1
+
+
 def safe(value: Any, limit: Optional[int] = None) -> str:
+    """Printable text at most `limit` terminal cells wide; control characters shown escaped."""
     if value is None:
         return "-"
     text = str(value)
+    if limit is not None:
+        text = text[: limit * 8 + 8]  # an 8 MiB display name must not cost 8 MiB of work per cell
     out = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
-    if limit is not None and len(out) > limit:
-        out = out[: max(limit - 1, 1)] + "~"
-    return out
+    if limit is None or sum(map(_width, out)) <= limit:
+        return out
+    kept, used = [], 0
+    for c in out:
+        w = _width(c)
+        if used + w > limit - 1:
+            break
+        kept.append(c)
+        used += w
+    return "".join(kept) + "~"
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * max(0, width - sum(map(_width, text)))
 
 
 def _cols(widths: list[int], values: list[Any]) -> str:
-    cells = [safe(v, w).ljust(w) for w, v in zip(widths, values)]
+    cells = [_pad(safe(v, w), w) for w, v in zip(widths, values)]
     return " ".join(cells).rstrip()
 
 
