@@ -196,3 +196,31 @@ def test_any_display_name_round_trips(name):
     clean = clean.replace("\r", "")
     d = parse_domain(_domain(_nova("1.1", "<n:name>%s</n:name>" % escape(clean))), "x")
     assert d.nova.display_name == clean
+
+
+def test_each_real_world_file_gives_what_sources_md_describes():
+    d = parse_domain(_real("01_"), "x")
+    assert d.id == 2 and d.nova.package_version == "21.2.3" and d.nova.namespace == NS + "1.0"
+    assert parse_domain(_real("02_"), "x").id is None  # persistent: no id
+
+    d = parse_domain(_real("03_"), "x")
+    assert d.nova.package_version == "14.0.3-8.el7ost"
+    assert d.uuid == "601da52c-450f-4d8e-b502-503431536fa69"  # malformed in the source: kept verbatim
+    assert len([k for k in d.disks if k.device == "disk"]) >= 2  # the extra Cinder multipath disk
+
+    d = parse_domain(_real("04_"), "x")
+    assert d.nova.package_version == "15.0.4-1.el7" and d.nova.flavor.swap_mb == 1024
+    assert d.nova.root.type == "image" and any(k.device == "cdrom" for k in d.disks)
+
+    d = parse_domain(_real("05_"), "x")
+    assert d.id == 3 and d.nova.package_version == "15.0.4"
+
+    meta, _ = find_nova(parse_xml(_real("90_")))
+    assert meta.flavor.extra_specs and meta.image.uuid and meta.image.properties
+    assert meta.root.type == "image" and meta.ports and meta.ports[0].ips
+    meta, _ = find_nova(parse_xml(_real("91_")))
+    assert meta.image.uuid is None and meta.image.properties == {"os_distro": "ubuntu"}
+    assert meta.image.min_disk == 1 and meta.image.disk_format == "raw"
+    assert len(meta.ports[0].ips) == 3 and {ip.version for ip in meta.ports[0].ips} == {4, 6}
+    meta, _ = find_nova(parse_xml(_real("92_")))
+    assert meta.image.uuid is None and meta.image.properties == {}
