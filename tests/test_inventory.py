@@ -4,6 +4,7 @@ source alone is enough, and the exit statuses and messages are what a person rel
 import json
 import os
 import shutil
+import subprocess
 
 import pytest
 
@@ -179,3 +180,18 @@ def test_text_table_fits_80_columns_and_never_prints_control_characters(tmp_path
     assert "\x1b" not in out and "\x07" not in out
     table = out.split("DISPLAY NAME", 1)[1].split("\n\n", 1)[0]
     assert all(len(line) <= 80 for line in table.splitlines())
+
+
+def test_rpm_host_versions_without_package_data(tmp_path):
+    """Older sos has only the `rpm -qa` listing (and the `installed-rpms` link to it)."""
+    host = HostSpec(hostname="compute-r", sos_version="4.0", package_format="rpm",
+                    packages={"nova": "14.0.3-8.el7ost", "libvirt": "4.5.0-10.el7", "qemu": "2.12.0-18.el7"},
+                    guests=_guests()[:1])
+    tree = write_tree(host, tmp_path / "tree")
+    (tree / "sos_commands/rpm/package-data").unlink()
+    tarball = tmp_path / "compute-r.tar"
+    subprocess.run(["tar", "-cf", str(tarball), "-C", str(tree.parent), tree.name], check=True)
+    status, doc = _run(tmp_path, tarball)
+    assert status == 0
+    assert doc["reports"][0]["packages"] == {"nova": "14.0.3-8.el7ost", "libvirt": "4.5.0-10.el7",
+                                             "qemu": "2.12.0-18.el7"}

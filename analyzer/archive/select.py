@@ -37,6 +37,7 @@ PATTERNS: list[tuple[str, str, str]] = [
      r"version\.txt|sos_reports/manifest\.json|sos_commands/host/hostname|etc/hostname"
      r"|sos_commands/date/date(?:_--utc)?|etc/os-release|usr/lib/os-release|etc/redhat-release"
      r"|etc/debian_version|sos_commands/dpkg/dpkg_-l|installed-rpms|sos_commands/rpm/package-data"
+     r"|sos_commands/rpm/sh_-c_rpm_--nodigest_-qa_--qf_[^/]*"
      r"|sos_commands/process/ps_auxwww|sos_commands/process/ps_auxfwww"
      r"|sos_commands/(?:podman|docker)/(?:podman|docker)_ps(?:_-a)?"
      r"|sos_commands/(?:podman|docker)/(?:podman|docker)_images"),

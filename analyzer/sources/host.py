@@ -123,7 +123,9 @@ def _packages(files: Mapping[str, bytes]) -> Packages:
                 if n in installed:
                     found[key] = installed[n]
                     break
-    _, rpms = _first(files, "installed-rpms", "sos_commands/rpm/package-data")
+    # `installed-rpms` is a symlink to the sh_-c_rpm_... output (links are not followed): read both.
+    rpm_cmd = sorted(p for p in files if p.startswith("sos_commands/rpm/sh_-c_rpm_--nodigest_-qa"))
+    _, rpms = _first(files, "installed-rpms", "sos_commands/rpm/package-data", *rpm_cmd)
     if rpms:
         installed = {}
         for line in rpms.splitlines():
