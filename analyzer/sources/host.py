@@ -50,20 +50,25 @@ def _first(files: Mapping[str, bytes], *paths: str) -> tuple[Optional[str], Opti
     return None, None
 
 
-def hostname_from_root(root: Optional[str]) -> Optional[str]:
+def hostname_from_root(root: Optional[str], cmdline: str = "") -> Optional[str]:
     """sosreport-HOST[-LABEL][-CASE]-YYYY-MM-DD-xxxxxxx: HOST is ambiguous with labels, so this is
-    only a last resort; the hostname file wins."""
+    only a last resort (the hostname file wins); the label and case id the manifest's command line
+    names are stripped."""
     if not root:
         return None
     m = re.match(r"sosreport-(.+?)-\d{4}-\d\d-\d\d-[a-z0-9]+", root)
-    return m.group(1) if m else None
+    if not m:
+        return None
+    host = m.group(1)
+    for opt in re.findall(r"(?:--label|--case-id)[= ](\S+)", cmdline):
+        suffix = "-" + re.sub(r"[^A-Za-z0-9_.-]", "", opt)
+        if host.endswith(suffix) and len(host) > len(suffix):
+            host = host[: -len(suffix)]
+    return host
 
 
 def read(report: Report, files: Mapping[str, bytes], root: Optional[str]) -> None:
     """Fill the host facts of `report` from the members collected for it."""
-    _, text = _first(files, "sos_commands/host/hostname", "etc/hostname")
-    report.hostname = (text.strip().splitlines() or [None])[0] if text else hostname_from_root(root)
-
     manifest = {}
     mtext = _text(files, "sos_reports/manifest.json")
     if mtext:
@@ -73,6 +78,11 @@ def read(report: Report, files: Mapping[str, bytes], root: Optional[str]) -> Non
             manifest = {}
         if not isinstance(manifest, dict):
             manifest = {}
+    cmdline = manifest.get("cmdline") if isinstance(manifest.get("cmdline"), str) else ""
+
+    _, text = _first(files, "sos_commands/host/hostname", "etc/hostname")
+    report.hostname = ((text.strip().splitlines() or [None])[0] if text else None) or \
+        hostname_from_root(root, cmdline)
     vtext = _text(files, "version.txt")
     version = None
     if vtext:
