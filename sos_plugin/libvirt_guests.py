@@ -305,7 +305,8 @@ class LibvirtGuests(Plugin, IndependentPlugin, RedHatPlugin, DebianPlugin, Ubunt
         if status != 0:
             src["error"] = ("virsh timed out after %d s (libvirtd hung?)" % timeout
                             if status == 124 else
-                            "virsh failed (exit %s): %s" % (status, _one_line(res.get("output"))))
+                            "virsh failed (exit %s): %s" % (status, _one_line(res.get("output"))
+                                                             or "libvirtd not reachable"))
             return
         uuids = [u.strip().lower() for u in res.get("output", "").splitlines() if u.strip()]
         pers = self.exec_cmd(virsh + "list --all --persistent --uuid", timeout=timeout)

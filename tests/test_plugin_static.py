@@ -1,0 +1,122 @@
+"""The plugin file itself: it must load in every sos it meets, and its helpers must be right.
+
+The helpers are imported with the REAL sos (the system's 4.0, linked into a private path) when it is
+present; the plugin cannot be imported without sos at all.
+"""
+
+import ast
+import importlib
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import ROOT, SHARED, require
+
+PLUGIN = os.path.join(ROOT, "sos_plugin", "libvirt_guests.py")
+INSTALLER = os.path.join(ROOT, "sos_plugin", "install.py")
+SYSTEM_SOS = "/usr/lib/python3/dist-packages/sos"
+
+
+def test_plugin_and_installer_parse_as_python_3_6():
+    for path in (PLUGIN, INSTALLER):
+        with open(path, encoding="utf-8") as f:
+            ast.parse(f.read(), path, feature_version=(3, 6))
+
+
+def test_plugin_is_tagged_for_every_distribution_sos_4_0_loads():
+    tree = ast.parse(open(PLUGIN, encoding="utf-8").read())
+    cls = next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "LibvirtGuests")
+    bases = {b.id for b in cls.bases if isinstance(b, ast.Name)}
+    assert {"Plugin", "IndependentPlugin", "RedHatPlugin", "DebianPlugin", "UbuntuPlugin"} <= bases
+    assert "collect" not in {n.name for n in cls.body if isinstance(n, ast.FunctionDef)}
+    doc = ast.get_docstring(tree, clean=False)
+    strings = [n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)]
+    assert not [s for s in strings if "--security-info" in s and s != doc]  # secrets stay out
+
+
+@pytest.fixture(scope="module")
+def plugin(tmp_path_factory):
+    require(os.path.isdir(SYSTEM_SOS), "sos is not installed (make rig installs Debian's sosreport)")
+    d = tmp_path_factory.mktemp("sospath")
+    os.symlink(SYSTEM_SOS, d / "sos")
+    sys.path.insert(0, str(d))
+    try:
+        spec = importlib.util.spec_from_file_location("libvirt_guests_under_test", PLUGIN)
+        mod = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(mod)
+        yield mod
+    finally:
+        sys.path.remove(str(d))
+
+
+def _real(prefix):
+    import glob
+    return open(glob.glob(os.path.join(SHARED, "real-world-xml", prefix + "*.xml"))[0], encoding="utf-8").read()
+
+
+def test_summary_nova_fields_match_the_analyzer(plugin):
+    """The summary's `nova` object must read back through the analyzer as the XML parser reads it."""
+    import dataclasses
+
+    from analyzer.parsers.domain_xml import parse_domain
+    from analyzer.sources.plugin import nova_from_dict
+    for prefix in ("01_", "02_", "04_", "06_"):
+        xml = _real(prefix)
+        facts = plugin.domain_facts(xml)
+        expected = parse_domain(xml.encode(), prefix).nova
+        got = nova_from_dict(facts["nova"])
+        assert dataclasses.replace(got, extra={}) == dataclasses.replace(expected, extra={}), prefix
+
+
+def test_run_status_gives_state_and_reason(plugin):
+    facts = plugin.domain_facts(_real("01_"))
+    assert (facts["state"], facts["state_reason"]) == ("running", "migrated")
+    assert facts["uuid"] == "d1d75e2f-ada4-49bc-a963-528d89dfda25" and facts["id"] == 2
+
+
+def test_scrub_hides_every_password_form(plugin):
+    text = "<graphics type='vnc' passwd='s3cret'/><graphics type=\"spice\" passwd=\"x y\"/>"
+    out = plugin.scrub(text)
+    assert "s3cret" not in out and "x y" not in out and out.count("********") == 2
+
+
+def test_list_table_with_spaces_in_names(plugin):
+    table = " Id   Name            State\n----\n 1    my vm  one      running\n -    other   shut off\n"
+    assert plugin.parse_list_table(table) == {"my vm  one": "running", "other": "shut off"}
+
+
+def _fake_sos(tmp_path):
+    plugins = tmp_path / "lib" / "sos" / "report" / "plugins"
+    plugins.mkdir(parents=True)
+    for d in (tmp_path / "lib" / "sos", tmp_path / "lib" / "sos" / "report", plugins):
+        (d / "__init__.py").write_text("")
+    return plugins
+
+
+def _installer(tmp_path, *args):
+    env = dict(os.environ, PYTHONPATH=str(tmp_path / "lib"))
+    return subprocess.run([sys.executable, INSTALLER, "--python", sys.executable, *args], env=env,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
+
+
+def test_installer_dry_run_install_uninstall(tmp_path):
+    plugins = _fake_sos(tmp_path)
+    target = plugins / "libvirt_guests.py"
+    out = _installer(tmp_path, "--dry-run")
+    assert out.returncode == 0 and "would copy" in out.stdout and not target.exists()
+    out = _installer(tmp_path)
+    assert out.returncode == 0 and target.read_bytes() == open(PLUGIN, "rb").read()
+    assert "already installed" in _installer(tmp_path).stdout
+    out = _installer(tmp_path, "--uninstall", "--dry-run")
+    assert "would remove" in out.stdout and target.exists()
+    assert _installer(tmp_path, "--uninstall").returncode == 0 and not target.exists()
+
+
+def test_installer_without_sos_says_so(tmp_path):
+    env = dict(os.environ, PYTHONPATH=str(tmp_path))
+    out = subprocess.run([sys.executable, "-S", INSTALLER, "--python", sys.executable], env=env,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
+    assert out.returncode != 0 and "sos is not importable" in out.stderr
+    assert "Traceback" not in out.stderr
