@@ -16,7 +16,7 @@ What lands in the report (HACKING.md has the summary schema):
 Files are keyed by UUID because a domain name may hold any character. `virsh -r` never prints
 secrets (no --security-info); `passwd=` is still scrubbed from everything this plugin writes. When
 virsh fails or hangs (libvirtd down is a classic support case), every call is bounded by the
-`timeout` option and the summary is built from /etc/libvirt/qemu and /run/libvirt/qemu instead,
+`virsh_timeout` option and the summary is built from /etc/libvirt/qemu and /run/libvirt/qemu instead,
 saying why live data is missing. Nothing here may fail the sos run.
 """
 
@@ -219,7 +219,7 @@ class LibvirtGuests(Plugin, IndependentPlugin, RedHatPlugin, DebianPlugin, Ubunt
                 "libvirt-daemon-kvm", "libvirt-daemon-driver-qemu")
     files = ("/etc/libvirt/qemu", "/run/libvirt/qemu", "/usr/bin/virsh")
     option_list = [
-        _option("timeout", "seconds allowed for each virsh call", 30),
+        _option("virsh_timeout", "seconds allowed for each virsh call", 30),
         _option("containers", "regex of libvirt container names to reach with podman/docker exec",
                 DEFAULT_CONTAINERS),
     ]
@@ -228,7 +228,7 @@ class LibvirtGuests(Plugin, IndependentPlugin, RedHatPlugin, DebianPlugin, Ubunt
 
     def _timeout(self):
         try:
-            return max(1, int(self.get_option("timeout")))
+            return max(1, int(self.get_option("virsh_timeout")))
         except (TypeError, ValueError):
             return 30
 
