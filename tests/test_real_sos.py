@@ -6,6 +6,7 @@ Needs root and `make rig` (libvirtd, qemu, both sos trees): skips without them, 
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import tarfile
@@ -144,6 +145,33 @@ def test_libvirtd_down_falls_back_to_files(host, version, tmp_path):
     assert src["live_data"] is False and src["error"].startswith("virsh failed (exit 1)")
     assert "domains listed from /etc/libvirt/qemu and /run/libvirt/qemu" in src["error"]
     assert {d["uuid"] for d in src["domains"]} == {g[0] for g in rig.GUESTS}
+    status, doc = _analyze(path, tmp_path)
+    assert status == 0
+    got = {g["uuid"]: (g["display_name"], g["state"]) for g in doc["guests"]}
+    assert got == {g[0]: (g[2], g[3]) for g in rig.GUESTS}
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_libvirtd_hung_times_out_and_falls_back_to_files(host, version, tmp_path):
+    """libvirtd alive but not answering (SIGSTOP): virsh is cut off by the plugin's timeout option,
+    the sos run still finishes quickly and the summary says why live data is missing."""
+    pid = int(subprocess.run(["pgrep", "-x", "libvirtd"], stdout=subprocess.PIPE,
+                             universal_newlines=True, check=True).stdout.split()[0])
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        t0 = time.monotonic()
+        path, _log = sosrun.run_sos(version, str(tmp_path / "hung"), host=host,
+                                    extra_args=["-k", "libvirt_guests.virsh_timeout=3"])
+        took = time.monotonic() - t0
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    assert took < 60, took
+    files = _members(path)
+    (src,) = json.loads(files["sos_commands/libvirt_guests/summary.json"])["sources"]
+    assert src["live_data"] is False
+    assert src["error"].startswith("virsh timed out after 3 s"), src["error"]
+    assert {d["uuid"] for d in src["domains"]} == {g[0] for g in rig.GUESTS}
+    assert "live data: NO (virsh timed out" in files["sos_commands/libvirt_guests/summary.txt"].decode()
     status, doc = _analyze(path, tmp_path)
     assert status == 0
     got = {g["uuid"]: (g["display_name"], g["state"]) for g in doc["guests"]}
