@@ -263,17 +263,40 @@ def _shared(guests: list[Guest], keys: Callable[[Guest], Iterable[str]]) -> dict
     return {k: v for k, v in seen.items() if len(v) > 1}
 
 
-def mac_shared(reports: dict[str, Report], guests: list[Guest]) -> Iterable[Finding]:
-    """Distinct instances with the same interface MAC address (one Neutron port bound twice, or a
-    copied definition): on one network, traffic goes to either."""
-    for mac, gs in sorted(_shared(guests, lambda g: (i.mac.lower() for i in g.interfaces if i.mac)).items()):
+def _port_ids(g: Guest) -> Iterable[str]:
+    return (p.uuid.lower() for p in (g.nova.ports if g.nova else []) if p.uuid)
+
+
+def port_shared(reports: dict[str, Report], guests: list[Guest]) -> Iterable[Finding]:
+    """One Neutron port in the Nova metadata of distinct instances: a port is bound to one instance
+    at a time, so at least one definition is stale (a failed detach, evacuation or rebuild)."""
+    for port, gs in sorted(_shared(guests, _port_ids).items()):
         uuids = sorted(gs)
         listing = _listing(["%s on %s" % (_name(gs[u]), _host(gs[u])) for u in uuids])
         yield Finding(
-            code="mac-shared", severity="warning",
-            message="MAC address %s is on %d different instances: %s; on one network they steal "
-                    "each other's traffic." % (mac, len(uuids), listing),
+            code="port-shared", severity="warning",
+            message="Neutron port %s is in the Nova metadata of %d different instances: %s; a port "
+                    "belongs to one instance, ask Neutron which (openstack port show)." % (port, len(uuids), listing),
             guests=uuids, hosts=sorted({_host(g) for g in gs.values()}),
+            evidence=[Evidence(_src(gs[u]), "nova:port of %s" % u, port) for u in uuids])
+
+
+def mac_shared(reports: dict[str, Report], guests: list[Guest]) -> Iterable[Finding]:
+    """Distinct instances with the same interface MAC address. Warning on one host (one bridge:
+    they take each other's traffic); info across hosts, since Neutron keeps MACs unique per network
+    only. Not repeated when the same instances already share a Neutron port (port-shared)."""
+    port_groups = {frozenset(gs) for gs in _shared(guests, _port_ids).values()}
+    for mac, gs in sorted(_shared(guests, lambda g: (i.mac.lower() for i in g.interfaces if i.mac)).items()):
+        uuids = sorted(gs)
+        if frozenset(uuids) in port_groups:
+            continue
+        hosts = sorted({_host(g) for g in gs.values()})
+        listing = _listing(["%s on %s" % (_name(gs[u]), _host(gs[u])) for u in uuids])
+        yield Finding(
+            code="mac-shared", severity="warning" if len(hosts) < len(uuids) else "info",
+            message="MAC address %s is on %d different instances: %s; on one network they take "
+                    "each other's traffic." % (mac, len(uuids), listing),
+            guests=uuids, hosts=hosts,
             evidence=[Evidence(_src(gs[u]), "interface MAC of %s" % u, mac) for u in uuids])
 
 
@@ -313,11 +336,11 @@ def disk_shared(reports: dict[str, Report], guests: list[Guest]) -> Iterable[Fin
 CHECKS: list[Check] = [
     nova_version_mismatch, flavor_resource_mismatch, uuid_on_multiple_hosts, display_name_shared,
     no_nova_metadata, abnormal_state, nova_log_errors, config_drift, transient_nova_guest,
-    mac_shared, disk_shared,
+    port_shared, mac_shared, disk_shared,
 ]
 CODES = ("nova-version-mismatch", "flavor-resource-mismatch", "uuid-on-multiple-hosts",
          "display-name-shared", "no-nova-metadata", "abnormal-state", "nova-log-errors",
-         "config-drift", "transient-nova-guest", "mac-shared", "disk-shared")
+         "config-drift", "transient-nova-guest", "port-shared", "mac-shared", "disk-shared")
 
 
 def sort_findings(findings: list[Finding], guests: Optional[list[Guest]] = None) -> list[Finding]:

@@ -11,9 +11,9 @@ import pytest
 
 from analyzer import findings as F
 from analyzer.cli import main
-from analyzer.model import (KIND_ETC, KIND_PLUGIN_LIVE, KIND_PLUGIN_SUMMARY, KIND_RUN, KIND_VIRSH_LIST,
+from analyzer.model import (IP, KIND_PLUGIN_LIVE, KIND_PLUGIN_SUMMARY, KIND_RUN, KIND_VIRSH_LIST,
                             Difference, Disk, ErrorSummary, Finding, Flavor, Guest, GuestLogs, Interface,
-                            NovaLog, NovaMeta, Packages, Report, Source)
+                            NovaLog, NovaMeta, Packages, Port, Report, Source)
 from analyzer.parsers.domain_xml import parse_domain
 from tests.sosbuilder import GuestSpec, HostSpec, write_collect_bundle, write_tarball
 
@@ -34,9 +34,13 @@ def report(host="compute-1", nova="3:27.1.0-0ubuntu1", nova_compute=True):
                   nova_compute_evidence="sos_commands/process/ps_auxwww")
 
 
+def port(n):
+    return "5e0c9a1e-0000-4000-8000-%012d" % n
+
+
 def healthy(n=1, host="compute-1", name=None, **kw):
     """A Nova guest with nothing wrong: running, persistent, flavor = domain, booted by the
-    installed Nova, its own disk and MAC."""
+    installed Nova, its own disk, MAC and Neutron port."""
     uuid = uid(n)
     live = "sos_commands/libvirt_guests/host/domains/%s.live.xml" % uuid
     g = Guest(uuid=uuid, domain_name="instance-%08x" % n, display_name=name or "vm-%d" % n, host=host,
@@ -48,7 +52,8 @@ def healthy(n=1, host="compute-1", name=None, **kw):
               sources=[Source(KIND_PLUGIN_SUMMARY, "sos_commands/libvirt_guests/summary.json"),
                        Source(KIND_PLUGIN_LIVE, live)],
               nova=NovaMeta(namespace=NS, package_version="27.1.0-0ubuntu1", display_name=name or "vm-%d" % n,
-                            flavor=Flavor(name="m1.small", memory_mb=2048, vcpus=2)),
+                            flavor=Flavor(name="m1.small", memory_mb=2048, vcpus=2),
+                            ports=[Port(uuid=port(n), ips=[IP(address="10.0.0.%d" % n, type="fixed", version=4)])]),
               logs=GuestLogs(nova_compute=NovaLog(paths=["var/log/nova/nova-compute.log"], total=3)),
               xml="<domain/>", xml_source=live)
     for k, v in kw.items():
@@ -118,7 +123,7 @@ def test_each_per_guest_code_fires_on_its_guest_only(code):
 
 
 def test_every_code_has_a_test_here():
-    cross_guest = {"uuid-on-multiple-hosts", "display-name-shared", "mac-shared", "disk-shared"}
+    cross_guest = {"uuid-on-multiple-hosts", "display-name-shared", "port-shared", "mac-shared", "disk-shared"}
     assert set(MUTATIONS) | cross_guest == set(F.CODES) and len(F.CODES) == len(F.CHECKS)
 
 
@@ -381,18 +386,46 @@ def test_transient_only_when_known_and_nova():
 
 # mac-shared -----------------------------------------------------------------------------------
 
-def test_mac_shared_by_two_instances():
-    a, b = healthy(1), healthy(2, host="compute-2")
+def test_mac_shared_on_one_host_is_a_warning():
+    a, b = healthy(1), healthy(2)
     b.interfaces = [Interface(mac="FA:16:3E:00:00:01")]  # same MAC, other case
+    (f,) = F.find([report()], [a, b])
+    assert (f.code, f.severity, f.guests, f.hosts) == ("mac-shared", "warning", [uid(1), uid(2)], ["compute-1"])
+    assert "fa:16:3e:00:00:01" in f.message and "vm-1 (%s) on compute-1" % uid(1) in f.message
+
+
+def test_mac_shared_across_hosts_is_info():
+    a, b = healthy(1), healthy(2, host="compute-2")
+    b.interfaces = [Interface(mac="fa:16:3e:00:00:01")]
     (f,) = F.find([report(), report("compute-2")], [a, b])
-    assert (f.code, f.severity, f.guests) == ("mac-shared", "warning", [uid(1), uid(2)])
-    assert "fa:16:3e:00:00:01" in f.message and f.hosts == ["compute-1", "compute-2"]
+    assert (f.code, f.severity, f.hosts) == ("mac-shared", "info", ["compute-1", "compute-2"])
 
 
 def test_distinct_macs_and_the_same_instance_twice_are_not_shared():
     assert F.find([report()], [healthy(1), healthy(2)]) == []
     a, b = healthy(1), healthy(1, host="compute-2", state="shut off")
     assert codes(F.find([report(), report("compute-2")], [a, b])) == ["uuid-on-multiple-hosts"]
+
+
+# port-shared ----------------------------------------------------------------------------------
+
+def test_one_neutron_port_in_two_instances():
+    a, b = healthy(1), healthy(2, host="compute-2")
+    b.nova.ports = [Port(uuid=port(1).upper())]
+    (f,) = F.find([report(), report("compute-2")], [a, b])
+    assert (f.code, f.severity, f.guests) == ("port-shared", "warning", [uid(1), uid(2)])
+    assert port(1) in f.message and "vm-2 (%s) on compute-2" % uid(2) in f.message
+
+
+def test_a_shared_port_with_its_mac_is_one_finding_not_two():
+    a, b = healthy(1), healthy(2)
+    b.nova.ports, b.interfaces = list(a.nova.ports), list(a.interfaces)
+    assert codes(F.find([report()], [a, b])) == ["port-shared"]
+
+
+def test_ports_of_one_instance_on_two_hosts_are_not_shared():
+    a, b = healthy(1), healthy(1, host="compute-2", state="shut off")
+    assert "port-shared" not in codes(F.find([report(), report("compute-2")], [a, b]))
 
 
 # disk-shared ----------------------------------------------------------------------------------
@@ -453,29 +486,35 @@ def test_at_or_above():
 # ---------------------------------------------------------------------------------------------
 # End to end: sosreport trees through the CLI
 
-HEALTHY = GuestSpec(uuid=uid(1), domain_name="instance-00000001", display_name="healthy", nova_version="27.1.0")
+def spec(uuid, **kw):
+    """A builder guest with its own Neutron port (the builder's default port is the same for all)."""
+    n = int(uuid[:8])
+    return GuestSpec(uuid=uuid, ports=[(port(n), "10.0.0.%d" % n)], **kw)
+
+
+HEALTHY = spec(uid(1), domain_name="instance-00000001", display_name="healthy", nova_version="27.1.0")
 TRIGGERS = {
     # code: the guest that must trigger it (every other field healthy)
-    "nova-version-mismatch": GuestSpec(uuid=uid(2), domain_name="instance-00000002", display_name="old-juno",
+    "nova-version-mismatch": spec(uid(2), domain_name="instance-00000002", display_name="old-juno",
                                        nova_version="2014.2.1", nova_ns="1.0", schema="juno"),
-    "flavor-resource-mismatch": GuestSpec(uuid=uid(3), domain_name="instance-00000003", display_name="resized",
+    "flavor-resource-mismatch": spec(uid(3), domain_name="instance-00000003", display_name="resized",
                                           flavor_memory_mib=4096, flavor_vcpus=4),
-    "no-nova-metadata": GuestSpec(uuid=uid(4), domain_name="hand-made", display_name=None),
-    "abnormal-state": GuestSpec(uuid=uid(5), domain_name="instance-00000005", display_name="stuck",
+    "no-nova-metadata": spec(uid(4), domain_name="hand-made", display_name=None),
+    "abnormal-state": spec(uid(5), domain_name="instance-00000005", display_name="stuck",
                                 state="paused", state_reason="user"),
-    "nova-log-errors": GuestSpec(uuid=uid(6), domain_name="instance-00000006", display_name="erroring",
+    "nova-log-errors": spec(uid(6), domain_name="instance-00000006", display_name="erroring",
                                  nova_log_errors=["Failed to attach volume", "Instance failed to spawn"]),
-    "config-drift": GuestSpec(uuid=uid(7), domain_name="instance-00000007", display_name="drifted",
+    "config-drift": spec(uid(7), domain_name="instance-00000007", display_name="drifted",
                               live_xml_overrides={"memory_mib": 8192}),
-    "transient-nova-guest": GuestSpec(uuid=uid(8), domain_name="instance-00000008", display_name="transient",
+    "transient-nova-guest": spec(uid(8), domain_name="instance-00000008", display_name="transient",
                                       persistent=False),
 }
-DUP_A = GuestSpec(uuid=uid(9), domain_name="instance-00000009", display_name="web-01")
-DUP_B = GuestSpec(uuid=uid(10), domain_name="instance-0000000a", display_name="web-01")
-MOVED = GuestSpec(uuid=uid(11), domain_name="instance-0000000b", display_name="moved")
-MOVED_LEFTOVER = GuestSpec(uuid=uid(11), domain_name="instance-0000000b", display_name="moved", state="shut off",
+DUP_A = spec(uid(9), domain_name="instance-00000009", display_name="web-01")
+DUP_B = spec(uid(10), domain_name="instance-0000000a", display_name="web-01")
+MOVED = spec(uid(11), domain_name="instance-0000000b", display_name="moved")
+MOVED_LEFTOVER = spec(uid(11), domain_name="instance-0000000b", display_name="moved", state="shut off",
                            state_reason="migrated")
-CRASHED = GuestSpec(uuid=uid(12), domain_name="instance-0000000c", display_name="crashed", state="crashed",
+CRASHED = spec(uid(12), domain_name="instance-0000000c", display_name="crashed", state="crashed",
                     state_reason="panicked")
 
 
@@ -574,3 +613,15 @@ def test_text_output_shows_findings(tmp_path):
     text = out.read_text()
     assert "1 finding(s)" in text
     assert "[CRITICAL] abnormal-state: crashed (%s) on compute-1 is crashed (reason: panicked)." % CRASHED.uuid in text
+
+
+def test_e2e_one_port_in_two_instances(tmp_path):
+    # the builder's default port is one and the same for every guest that does not set its own
+    a = GuestSpec(uuid=uid(20), domain_name="instance-00000014", display_name="a")
+    b = GuestSpec(uuid=uid(21), domain_name="instance-00000015", display_name="b")
+    tar = write_tarball(HostSpec(hostname="compute-1", guests=[HEALTHY, a, b]), tmp_path / "h")
+    out = tmp_path / "o.json"
+    assert main(["--format", "json", "-o", str(out), "-q", str(tar)]) == 0
+    fs = json.loads(out.read_text())["findings"]
+    assert [(f["code"], f["guests"]) for f in fs] == [("port-shared", [uid(20), uid(21)])]
+    assert all(e["path"] and e["path"].endswith(".xml") for e in fs[0]["evidence"])
