@@ -15,6 +15,7 @@ import time
 import pytest
 
 from tests.conftest import ROOT, require
+from tests.rig import container
 from tests.rig import guests as rig
 from tests.rig import sosrun
 
@@ -38,6 +39,7 @@ def host():
     require(_virsh_ok(), "libvirtd is not running (make rig starts it)")
     for v in VERSIONS:
         require(sosrun.available(v), "sos %s is not prepared (make rig)" % v)
+    container.stop()  # a leftover libvirt container would add a second source to every summary
     rig.define(rig.GUESTS)
     return "compute-1"
 

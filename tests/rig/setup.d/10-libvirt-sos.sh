@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Real components for the plugin tests: Debian's sos 4.0 (bookworm, the system's), sos 4.9.1
-# (trixie, unpacked into a private cache, never installed), libvirtd + qemu with virtlogd.
+# (trixie, unpacked into a private cache, never installed), libvirtd + qemu with virtlogd, podman
+# and runc for a libvirt container (tests/rig/container.py starts it when a test needs it).
 # Idempotent: a second run only checks and (re)starts the daemons.
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
@@ -8,7 +9,8 @@ CACHE=${ANALYZE_SOS_RIG_CACHE:-/var/cache/analyze-sos-rig}
 mkdir -p "$CACHE"
 
 need=()
-for pkg in sosreport libvirt-daemon-system libvirt-clients qemu-system-x86 xz-utils util-linux; do
+for pkg in sosreport libvirt-daemon-system libvirt-clients qemu-system-x86 xz-utils util-linux \
+           podman runc; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then
