@@ -110,6 +110,7 @@ class Collector:
         self._qemu: list[QemuTail] = []
         self._links: set[str] = set()  # relpaths of links seen (for "written through a link")
         self._root_decided = False
+        self._switchable = False
         self._prefix = ""
 
     # --- path handling -------------------------------------------------------------------
@@ -118,12 +119,22 @@ class Collector:
         while name.startswith("./"):
             name = name[2:]
         name = name.rstrip("/")
+        # The first member with a usable name decides the report's top directory: a hostile
+        # member placed first (absolute, '..', empty) must not hide the report behind it. A
+        # stray top-level member is overruled once by a `sosreport-*` directory after it.
+        top = name.split("/", 1)[0]
         if not self._root_decided:
-            self._root_decided = True
-            top = name.split("/", 1)[0]
-            if top and top not in _REPORT_TOP:
-                self._prefix = top + "/"
-                self.out.root = top
+            if top and _unsafe(name) is None:
+                self._root_decided = True
+                self._switchable = not top.startswith("sosreport-")
+                if top not in _REPORT_TOP:
+                    self._prefix = top + "/"
+                    self.out.root = top
+        elif (self._switchable and top.startswith("sosreport-") and "/" in name
+              and _unsafe(name) is None and top + "/" != self._prefix):
+            self._switchable = False
+            self._prefix = top + "/"
+            self.out.root = top
         if self._prefix:
             if name.startswith(self._prefix):
                 return name[len(self._prefix):]
@@ -337,7 +348,13 @@ def read_tree(label: str, root: str, limits: Limits) -> Collected:
     real_root = os.path.realpath(root)
     members = 0
     total = 0
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+
+    def unlisted(e: OSError) -> None:  # a directory that cannot be listed is said, not skipped silently
+        rel = os.path.relpath(e.filename or root, root).replace(os.sep, "/")
+        col.problems.add(rel, "skipped: cannot list the directory: %s" % (e.strerror or e),
+                         group="unreadable files")
+
+    for dirpath, dirnames, filenames in os.walk(root, onerror=unlisted, followlinks=False):
         reldir = os.path.relpath(dirpath, root)
         reldir = "" if reldir == "." else reldir.replace(os.sep, "/")
         dirnames[:] = sorted(d for d in dirnames if select.may_contain(_join(reldir, d)))

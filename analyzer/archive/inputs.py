@@ -52,6 +52,10 @@ def expand(path: str) -> tuple[list[Job], list[InputError]]:
     if not os.path.lexists(path):
         return [], [InputError(path, "no such file or directory")]
     if os.path.isdir(path):
+        try:
+            os.listdir(path)
+        except OSError as e:
+            return [], [InputError(path, "cannot read: %s" % (e.strerror or e))]
         return _expand_dir(path)
     return _expand_file(path, path)
 
@@ -74,7 +78,11 @@ def _expand_dir(path: str) -> tuple[list[Job], list[InputError]]:
     jobs: list[Job] = []
     errors: list[InputError] = []
     base_depth = path.rstrip(os.sep).count(os.sep)
-    for dirpath, dirnames, filenames in os.walk(path):
+
+    def unlisted(e: OSError) -> None:
+        errors.append(InputError(e.filename or path, "cannot read: %s" % (e.strerror or e)))
+
+    for dirpath, dirnames, filenames in os.walk(path, onerror=unlisted):
         dirnames.sort()
         keep = []
         for d in dirnames:
