@@ -58,9 +58,14 @@ def process(job: Job, key: tuple, limits: Limits) -> JobResult:
             c = read_archive(job.label, job.path, job.kind, limits, job.offset, job.length)
     except OSError as e:
         return JobResult(job, key, error="cannot read: %s" % (e.strerror or e))
+    except Exception as e:  # a bug: this input is lost, the other inputs are still analyzed
+        return _internal_error(job, key, e)
     result = JobResult(job, key, nested=c.nested)
     if _is_report(c):
-        result.report, result.guests = build("?", job.label, c)
+        try:
+            result.report, result.guests = build("?", job.label, c)
+        except Exception as e:
+            return _internal_error(job, key, e)
     elif c.nested:
         result.notes = [p for p in c.problems]
     else:
@@ -69,6 +74,13 @@ def process(job: Job, key: tuple, limits: Limits) -> JobResult:
             reason = "not a readable archive: " + c.damaged
         result.error = reason
     return result
+
+
+def _internal_error(job: Job, key: tuple, e: Exception) -> JobResult:
+    if os.environ.get("ANALYZE_SOS_DEBUG"):
+        raise e
+    return JobResult(job, key, error="internal error while analyzing it: %s: %s (rerun with ANALYZE_SOS_DEBUG=1 "
+                                     "for details, and please report it)" % (e.__class__.__name__, str(e)[:200]))
 
 
 class Progress:

@@ -74,7 +74,7 @@ def read(report: Report, files: Mapping[str, bytes], root: Optional[str]) -> Non
     if mtext:
         try:
             manifest = json.loads(mtext)
-        except ValueError:
+        except (ValueError, RecursionError):  # malformed, or nested past the interpreter's stack
             manifest = {}
         if not isinstance(manifest, dict):
             manifest = {}

@@ -83,7 +83,7 @@ def read(files: Mapping[str, bytes], tags: Mapping[str, str]
                 summary = json.loads(files[rel].decode("utf-8"))
                 if not isinstance(summary, dict):
                     raise ValueError("not a JSON object")
-            except (ValueError, UnicodeDecodeError) as e:
+            except (ValueError, UnicodeDecodeError, RecursionError) as e:
                 problems.append(Problem(path=rel, reason="unreadable plugin summary: %s" % str(e)[:120]))
                 continue
             obs, summary_info = _summary(rel, summary)
