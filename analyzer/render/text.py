@@ -11,6 +11,9 @@ from collections import Counter
 from typing import Any, Optional
 
 WIDTH = 80
+# No single value from a report takes more than this many cells, even where no column bounds it
+# (finding messages, detail lines): an 8 MiB display name must not become an 8 MiB line.
+MAX_VALUE = 2000
 
 
 def _width(c: str) -> int:
@@ -25,10 +28,10 @@ def safe(value: Any, limit: Optional[int] = None) -> str:
     if value is None:
         return "-"
     text = str(value)
-    if limit is not None:
-        text = text[: limit * 8 + 8]  # an 8 MiB display name must not cost 8 MiB of work per cell
+    limit = MAX_VALUE if limit is None else min(limit, MAX_VALUE)
+    text = text[: limit * 8 + 8]  # an 8 MiB display name must not cost 8 MiB of work per cell
     out = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
-    if limit is None or sum(map(_width, out)) <= limit:
+    if sum(map(_width, out)) <= limit:
         return out
     kept, used = [], 0
     for c in out:
