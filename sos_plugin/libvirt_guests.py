@@ -13,11 +13,13 @@ What lands in the report (HACKING.md has the summary schema):
     sos_commands/libvirt_guests/<source>/domains/<UUID>.live.xml       virsh -r dumpxml UUID
     sos_commands/libvirt_guests/<source>/domains/<UUID>.inactive.xml   ... --inactive (persistent)
 
-Files are keyed by UUID because a domain name may hold any character. `virsh -r` never prints
-secrets (no --security-info); `passwd=` is still scrubbed from everything this plugin writes. When
-virsh fails or hangs (libvirtd down is a classic support case), every call is bounded by the
-`virsh_timeout` option and the summary is built from /etc/libvirt/qemu and /run/libvirt/qemu instead,
-saying why live data is missing. Nothing here may fail the sos run.
+Files are keyed by UUID because a domain name may hold any character. Every file is read and
+written as UTF-8 whatever the locale (Python 3.6 under LANG=C would otherwise mangle non-ASCII
+display names). `virsh -r` never prints secrets (no --security-info); `passwd=` is still scrubbed
+from everything this plugin writes. When virsh fails or hangs (libvirtd down is a classic support
+case), every call is bounded by the `virsh_timeout` option and the summary is built from
+/etc/libvirt/qemu and /run/libvirt/qemu instead, saying why live data is missing. Nothing here may
+fail the sos run.
 """
 
 import json
@@ -349,7 +351,7 @@ class LibvirtGuests(Plugin, IndependentPlugin, RedHatPlugin, DebianPlugin, Ubunt
     def _read(self, rel):
         path = os.path.join(self._archive_root(), rel)
         try:
-            with open(path, "r", errors="replace") as f:
+            with open(path, "r", encoding="utf-8", errors="replace") as f:
                 return f.read()
         except (IOError, OSError):
             return None
@@ -373,9 +375,9 @@ class LibvirtGuests(Plugin, IndependentPlugin, RedHatPlugin, DebianPlugin, Ubunt
         if not os.path.isdir(out):
             os.makedirs(out)
         self._scrub_tree(out)
-        with open(os.path.join(out, "summary.json"), "w") as f:
+        with open(os.path.join(out, "summary.json"), "w", encoding="utf-8") as f:
             json.dump(summary, f, indent=1, sort_keys=True)
-        with open(os.path.join(out, "summary.txt"), "w") as f:
+        with open(os.path.join(out, "summary.txt"), "w", encoding="utf-8") as f:
             f.write(summary_table(summary))
 
     def _live_domains(self, src):
@@ -415,7 +417,7 @@ class LibvirtGuests(Plugin, IndependentPlugin, RedHatPlugin, DebianPlugin, Ubunt
                 continue
             for n in names:
                 try:
-                    with open(os.path.join(directory, n), "r", errors="replace") as f:
+                    with open(os.path.join(directory, n), "r", encoding="utf-8", errors="replace") as f:
                         facts = domain_facts(f.read())
                 except (IOError, OSError, ValueError):
                     continue
@@ -454,11 +456,11 @@ class LibvirtGuests(Plugin, IndependentPlugin, RedHatPlugin, DebianPlugin, Ubunt
             for n in files:
                 path = os.path.join(dirpath, n)
                 try:
-                    with open(path, "r", errors="surrogateescape") as f:
+                    with open(path, "r", encoding="utf-8", errors="surrogateescape") as f:
                         text = f.read()
                     clean = scrub(text)
                     if clean != text:
-                        with open(path, "w", errors="surrogateescape") as f:
+                        with open(path, "w", encoding="utf-8", errors="surrogateescape") as f:
                             f.write(clean)
                 except (IOError, OSError):
                     continue

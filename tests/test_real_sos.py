@@ -180,6 +180,22 @@ def test_libvirtd_hung_times_out_and_falls_back_to_files(host, version, tmp_path
     assert got == {g[0]: (g[2], g[3]) for g in rig.GUESTS}
 
 
+# Python 3.6 (Ubuntu 18.04's sos, ...) under LANG=C has an ASCII locale: PEP 538/540 came in 3.7.
+ASCII_LOCALE = {"LANG": "C", "LC_ALL": "C", "PYTHONCOERCECLOCALE": "0", "PYTHONUTF8": "0"}
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_ascii_locale_keeps_non_ascii_display_names(host, version, tmp_path):
+    path, log = sosrun.run_sos(version, str(tmp_path / "c"), host=host, plugins="libvirt_guests",
+                               env=ASCII_LOCALE)
+    assert "summary failed" not in log
+    files = _members(path)
+    (src,) = json.loads(files["sos_commands/libvirt_guests/summary.json"])["sources"]
+    assert {d["uuid"]: (d["nova"] or {}).get("display_name") for d in src["domains"]} == DISPLAY
+    table = files["sos_commands/libvirt_guests/summary.txt"].decode("utf-8")
+    assert all(name in table for name in DISPLAY.values() if name)
+
+
 def test_clean_obfuscated_report_is_still_read(host, tmp_path):
     # sos learns the host name to hide from the host plugin's output: run it too, as customers do
     # and a FQDN: sos's cleaner leaves single-label host names alone

@@ -41,8 +41,10 @@ def private_sos(version, dest):
 
 
 def run_sos(version, outdir, host="compute-1", plugins="libvirt_guests,libvirt", label=None,
-            extra_args=(), timeout=300):
-    """Run `sos report --batch -o PLUGINS` and return the path of the archive it wrote."""
+            extra_args=(), timeout=300, env=None):
+    """Run `sos report --batch -o PLUGINS` and return the path of the archive it wrote.
+
+    `env` adds to (or replaces) the clean environment sos runs in, e.g. a locale."""
     os.makedirs(outdir, exist_ok=True)
     work = tempfile.mkdtemp(prefix="sos-", dir=outdir)
     pylib = private_sos(version, work)
@@ -52,7 +54,7 @@ def run_sos(version, outdir, host="compute-1", plugins="libvirt_guests,libvirt",
         args += ["--label", label]
     args += list(extra_args)
     script = "hostname %s && exec %s" % (host, " ".join("'%s'" % a for a in args))
-    proc = subprocess.run(["unshare", "--uts", "sh", "-c", script], env=dict(CLEAN_ENV, PYTHONPATH=pylib),
+    proc = subprocess.run(["unshare", "--uts", "sh", "-c", script], env=dict(CLEAN_ENV, PYTHONPATH=pylib, **(env or {})),
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True,
                           timeout=timeout)
     found = sorted(glob.glob(os.path.join(work, "sosreport-*.tar.*")))
