@@ -37,6 +37,17 @@ GUESTS_HOST2 = [
 ]
 
 
+def number(uuid):
+    """A guest's number across both hosts: its MAC, port and IP derive from it, so two instances
+    never share a port or address (which the analyzer would rightly report), while one instance
+    defined on both hosts (web-01, a migration leftover) keeps its own on each."""
+    seen = []
+    for g in GUESTS + GUESTS_HOST2:
+        if g[0] not in seen:
+            seen.append(g[0])
+    return seen.index(uuid) + 1
+
+
 def nova_block(uuid, display_name, ns, version, index):
     """The `<nova:instance>` element as nova/virt/libvirt/config.py formats it for this namespace."""
     ports = ""
@@ -87,7 +98,8 @@ def undefine_all():
 def define(guests):
     undefine_all()
     with tempfile.TemporaryDirectory() as tmp:
-        for i, (uuid, name, display, state, persistent, ns, version) in enumerate(guests, 1):
+        for uuid, name, display, state, persistent, ns, version in guests:
+            i = number(uuid)
             path = os.path.join(tmp, "%s.xml" % uuid)
             pw = VNC_PASSWORD if display == "web-01" and ns == NS11 else None
             with open(path, "w", encoding="utf-8") as f:
