@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterator, Optional
 
 from analyzer.archive import detect, select
-from analyzer.archive.decompress import open_stream
+from analyzer.archive.decompress import consumed, open_stream
 from analyzer.archive.tarstream import (
     DIR, FILE, HARDLINK, SYMLINK, Member, TarDamaged, TarReader)
 from analyzer.model import Problem
@@ -313,30 +313,43 @@ def read_archive(label: str, path: str, kind: str, limits: Limits, offset: int =
     """Stream one tar (plain or compressed) once, keeping what the analyzer needs."""
     col = Collector(label, limits)
     damaged: Optional[str] = None
+    tar_damage: Optional[str] = None
+    ended = False
     members = 0
     with open_stream(path, kind, offset, length, threads) as (stream, error, seekable):
         reader = TarReader(stream, seekable)
         plain = path if kind == detect.TAR else None
         try:
-            reported = 0
+            reported = mark = 0
             for m in reader:
                 members += 1
                 col.member(m, col.relpath(m.name), _TarData(reader, m, plain, offset))
-                if progress is not None and reader.bytes_read - reported > (8 << 20):
-                    progress(reader.bytes_read - reported)
-                    reported = reader.bytes_read
+                if progress is not None and reader.bytes_read - mark > (4 << 20):
+                    # input (compressed) bytes taken, less the nested reports other jobs will read
+                    mark = reader.bytes_read
+                    now = consumed(stream) - sum(n.length for n in col.out.nested if n.path == path)
+                    if now > reported:
+                        progress(now - reported)
+                        reported = now
                 if reader.bytes_read > limits.max_total:
                     damaged = "report is over the %d GiB decompressed-size cap (--max-total-size)" % (
                         limits.max_total >> 30)
                     break
         except TarDamaged as e:
-            damaged = str(e)
-            tool = error()
-            if tool:
-                damaged = "%s (%s)" % (damaged, tool)
+            tar_damage = str(e)
+            ended = not reader.peek(1)  # the stream itself ended early (truncated, or corrupt)
         bytes_read = reader.bytes_read
-        if damaged is None:
+        if damaged is None and tar_damage is None:
             damaged = error()
+        elif not ended:
+            # Stopped with data still coming (a cap, a damaged tar header): closing the pipe stops
+            # the decompressor now, instead of waiting for it to give up writing.
+            stream.close()
+    if tar_damage is not None:
+        # Asked once the decompressor has exited: a truncated or corrupt compressed file is why the
+        # tar stream ended early, and the tool says which.
+        tool = error() if ended else None
+        damaged = "%s (%s)" % (tar_damage, tool) if tool else tar_damage
     return col.finish(members, bytes_read, damaged)
 
 
