@@ -180,6 +180,18 @@ def test_libvirtd_hung_times_out_and_falls_back_to_files(host, version, tmp_path
     assert got == {g[0]: (g[2], g[3]) for g in rig.GUESTS}
 
 
+@pytest.mark.parametrize("version", VERSIONS)
+def test_plain_sos_report_enables_the_plugin_on_a_libvirt_host(host, version, tmp_path):
+    """A customer's plain `sos report` (no -o/-e) collects it: sos lists it as enabled, options too."""
+    pylib = sosrun.private_sos(version, str(tmp_path))
+    out = subprocess.run(["/usr/bin/python3", sosrun.SOS_TREES[version][1], "report", "--list-plugins"],
+                         env=dict(sosrun.CLEAN_ENV, PYTHONPATH=pylib), stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT, universal_newlines=True, timeout=120).stdout
+    enabled = out[out.index("currently enabled"):out.index("currently disabled")]
+    assert "\n libvirt_guests " in enabled
+    assert "libvirt_guests.virsh_timeout" in out and "libvirt_guests.containers" in out
+
+
 # Python 3.6 (Ubuntu 18.04's sos, ...) under LANG=C has an ASCII locale: PEP 538/540 came in 3.7.
 ASCII_LOCALE = {"LANG": "C", "LC_ALL": "C", "PYTHONCOERCECLOCALE": "0", "PYTHONUTF8": "0"}
 

@@ -44,7 +44,11 @@ def reports(tmp_path_factory):
     out = tmp_path_factory.mktemp("sos-container")
     try:
         assert set(container.start()) == ALL
-        yield {v: sosrun.run_sos(v, str(out / v), plugins="libvirt_guests")[0] for v in VERSIONS}
+        runs = {v: sosrun.run_sos(v, str(out / v), plugins="libvirt_guests")[0] for v in VERSIONS}
+        for v in VERSIONS:  # the same with the container regex option excluding it
+            runs[v, "excluded"] = sosrun.run_sos(v, str(out / v / "x"), plugins="libvirt_guests", extra_args=[
+                "-k", "libvirt_guests.containers=^nova_compute$"])[0]
+        yield runs
     finally:
         container.stop()
 
@@ -94,3 +98,9 @@ def test_analyzer_reads_the_container_source(reports, version, tmp_path):
         g = guests[uuid]
         assert (g["display_name"], g["state"]) == (display, state), uuid
         assert any(s["path"].startswith(DIR + "domains/") for s in g["sources"]), uuid
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_containers_option_chooses_which_containers(reports, version):
+    summary = json.loads(_members(reports[version, "excluded"])["sos_commands/libvirt_guests/summary.json"])
+    assert [s["name"] for s in summary["sources"]] == ["host"]
