@@ -128,6 +128,8 @@ def _number(field: bytes) -> int:
             raise ValueError("negative size")
         return int.from_bytes(bytes([field[0] & 0x7F]) + field[1:], "big")
     text = field.split(b"\x00", 1)[0].strip()
+    if text.strip(b"01234567"):  # int() would also take "-17", "+1", "0o7", "1_0"
+        raise ValueError("not an octal number")
     return int(text, 8) if text else 0
 
 
@@ -253,10 +255,9 @@ class TarReader:
             if "linkpath" in pax:
                 linkname = pax["linkpath"]
             if "size" in pax:
-                try:
-                    size = int(pax["size"])
-                except ValueError:
+                if not pax["size"].isascii() or not pax["size"].isdigit():  # also refuses "-5", " 7"
                     raise TarDamaged("malformed pax size at byte %d" % start)
+                size = int(pax["size"])
             long_name = long_link = None
             pax = {}
             kind = _TYPES.get(typeflag, OTHER)
