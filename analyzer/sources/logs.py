@@ -7,119 +7,265 @@ adapter), whether the service runs on the host or in a TripleO/kolla container:
 
 Logs can be hundreds of MiB, so memory must not grow with their size: each scanner sees the member
 in chunks, keeps per UUID a bounded set of lines (the latest few, the first few errors, counts and
-times), and caps how many distinct UUIDs it tracks. Lines that name an instance only in free text
-(without the tag) are not attributed. Rotated files (`.log.1`) are merged by timestamp.
+times), and caps how many distinct UUIDs it tracks and how long a kept line may be. Lines that name
+an instance only in free text (without the tag) are not attributed; a line naming several
+instances counts for the first. Rotated files (`.log.1`) are merged by timestamp.
+
+Speed: a big report holds hundreds of thousands of tagged lines, so the per-line Python work is
+kept to a minimum. One compiled regex on bytes finds each tag and swallows the rest of its line;
+the loop over its matches only finds the line start, counts, and appends the raw line to a bounded
+deque. Timestamps are parsed, and bytes decoded, only for the few lines finally kept; ERROR and
+CRITICAL lines are found by a separate C-speed search for the level words, checked exactly.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from collections import Counter, deque
 from typing import Optional
 
 from analyzer.model import ErrorSummary, NovaLog, QemuLog
 
-_TAG = re.compile(rb"\[instance: ([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})\]")
+_UUID = rb"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+# The tag, then the rest of its line (so a second tag on the same line is never matched).
+_TAG_LINE = re.compile(rb"\[instance: (" + _UUID + rb")\][^\n]*")
 _TIME = re.compile(rb"\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?:\.\d+)?")
+_LEVELS = (b"ERROR", b"CRITICAL")
+_LEVEL_FIELD_WITHIN = 120  # the level is the 4th field of the line's first 120 bytes (oslo.log)
 
 KEEP_LINES = 20
 KEEP_ERRORS = 5
 MAX_UUIDS = 20000
 MAX_LINE = 2000  # characters kept of one line
+MAX_LINE_BYTES = MAX_LINE * 4  # bytes kept of one line (utf-8: at most 4 per character)
+MAX_PENDING = MAX_LINE_BYTES * 2  # head kept of a line whose end is not in sight
 QEMU_TAIL_LINES = 40
 QEMU_TAIL_BYTES = 64 * 1024
 
 
 def _decode(line: bytes) -> str:
-    return line[:MAX_LINE * 4].decode("utf-8", "replace")[:MAX_LINE]
+    if line.endswith(b"\r"):
+        line = line[:-1]
+    return line[:MAX_LINE_BYTES].decode("utf-8", "replace")[:MAX_LINE]
 
 
-@dataclass
+def _when(line: bytes) -> bytes:
+    m = _TIME.match(line)
+    return m.group(0) if m else b""
+
+
 class _Acc:
-    lines: list[tuple[bytes, bytes]] = field(default_factory=list)  # (time, line)
-    total: int = 0
-    errors: int = 0
-    first_error: Optional[bytes] = None
-    last_error: Optional[bytes] = None
-    error_lines: list[tuple[bytes, bytes]] = field(default_factory=list)
-    paths: set = field(default_factory=set)
+    """What is kept for one UUID: counts, a bounded window of lines, the earliest error lines."""
+
+    __slots__ = ("uuid", "total", "n", "recent", "kept", "errors", "first_error", "last_error",
+                 "error_lines", "paths")
+
+    def __init__(self, uuid: str) -> None:
+        self.uuid = uuid
+        self.total = 0  # lines in members already finished
+        self.n = 0  # lines in the member being read
+        self.recent: deque = deque(maxlen=KEEP_LINES)  # raw lines of the member being read
+        self.kept: list[tuple[bytes, bytes]] = []  # (time, line) from finished members, <= KEEP_LINES
+        self.errors = 0
+        self.first_error: Optional[bytes] = None
+        self.last_error: Optional[bytes] = None
+        self.error_lines: list[tuple[bytes, bytes]] = []  # (time, line), <= 2 * KEEP_ERRORS
+        self.paths: set = set()
+
+    def error(self, line: bytes) -> None:
+        when = _when(line)
+        self.errors += 1
+        if when:
+            if self.first_error is None or when < self.first_error:
+                self.first_error = when
+            if self.last_error is None or when > self.last_error:
+                self.last_error = when
+        self.error_lines.append((when, line))
+        if len(self.error_lines) > 2 * KEEP_ERRORS:
+            self.error_lines.sort(key=_first)
+            del self.error_lines[KEEP_ERRORS:]
+
+    def end_member(self, path: str) -> None:
+        if not self.n:
+            return
+        self.total += self.n
+        self.n = 0
+        self.paths.add(path)
+        merged = self.kept + [(_when(line), line) for line in self.recent]
+        merged.sort(key=_first)  # stable: equal times keep file order
+        self.kept = merged[-KEEP_LINES:]
+        self.recent.clear()
+
+
+def _first(t: tuple) -> bytes:
+    return t[0]
 
 
 class NovaLogScanner:
-    """Fed every nova-compute log member of one report, in any order."""
+    """Fed every nova-compute log member of one report, in any order, chunk by chunk.
+
+    Per chunk, C-speed work only: `findall` lists the UUID of every tagged line and a Counter
+    counts them. The line text is needed only for each UUID's last KEEP_LINES lines, so the last
+    few chunks stay in a small ring (RING_BYTES); when a chunk leaves the ring, only the UUIDs
+    with fewer than KEEP_LINES lines in the newer chunks have their lines taken out of it (in file
+    order, into a bounded deque). For the UUIDs of a busy log that is none at all."""
+
+    RING_BYTES = 16 << 20
 
     def __init__(self) -> None:
-        self._acc: dict[str, _Acc] = {}
+        self._acc: dict[bytes, _Acc] = {}  # uuid as written (any case) -> accumulator
+        self._uuids: dict[str, _Acc] = {}  # lower-case uuid -> accumulator
         self._rest = b""
+        self._skipping = False  # inside an overlong line: drop bytes until its end
         self._path = ""
-        self.dropped_uuids = 0
+        self._ring: deque = deque()  # (data, end, Counter) of the latest chunks, oldest first
+        self._ring_bytes = 0
+        self._ring_counts: Counter = Counter()  # tagged lines per uuid in the ring
+        self.dropped_uuids = 0  # lines naming an instance beyond MAX_UUIDS (not kept)
 
     def start(self, path: str) -> None:
         self._path = path
         self._rest = b""
+        self._skipping = False
 
     def feed(self, chunk: bytes) -> None:
+        if self._skipping:
+            nl = chunk.find(b"\n")
+            if nl < 0:
+                return
+            self._skipping = False
+            head = self._rest + b"\n"
+            self._scan(head, len(head))
+            self._rest = b""
+            chunk = chunk[nl + 1:]
         data = self._rest + chunk if self._rest else chunk
         cut = data.rfind(b"\n") + 1
-        if cut == 0:
-            # No line end in sight: keep a bounded head of this overlong line only.
-            self._rest = data[:MAX_LINE * 8]
-            return
-        if _TAG.search(data, 0, cut) is not None:
+        if cut:
             self._scan(data, cut)
-        self._rest = data[cut:]
+        rest = data[cut:]
+        if len(rest) > MAX_PENDING:
+            # No line end in sight: keep a bounded head of this overlong line only.
+            rest = rest[:MAX_PENDING]
+            self._skipping = True
+        self._rest = rest
 
     def finish_member(self) -> None:
         if self._rest:
-            self._scan(self._rest + b"\n", len(self._rest) + 1)
+            data = self._rest + b"\n"
+            self._scan(data, len(data))
         self._rest = b""
+        self._skipping = False
+        while self._ring:
+            self._evict()
+        path = self._path
+        for acc in self._uuids.values():
+            acc.end_member(path)
+
+    def _error_starts(self, data: bytes, end: int) -> list:
+        """Start offsets of the lines in data[:end] whose level field is ERROR or CRITICAL.
+
+        bytes.find (memchr-speed) finds the level words; each candidate line is then checked the
+        exact way: its first 120 bytes split on whitespace have the level as the 4th field."""
+        starts: list = []
+        checked: set = set()
+        rfind, find = data.rfind, data.find
+        for word in _LEVELS:
+            p = find(word, 0, end)
+            while p >= 0:
+                s = rfind(b"\n", 0, p) + 1
+                if p - s < _LEVEL_FIELD_WITHIN and s not in checked:
+                    checked.add(s)
+                    e = find(b"\n", s, s + _LEVEL_FIELD_WITHIN)
+                    head = data[s:e if e >= 0 else s + _LEVEL_FIELD_WITHIN].split(None, 4)
+                    if len(head) > 3 and head[3] in _LEVELS:
+                        starts.append(s)
+                nl = find(b"\n", p, end)  # one candidate per line is enough
+                if nl < 0:
+                    break
+                p = find(word, nl + 1, end)
+        starts.sort()  # file order, so equal error times keep it
+        return starts
+
+    def _new(self, raw: bytes) -> Optional[_Acc]:
+        uuid = raw.decode("ascii").lower()
+        acc = self._uuids.get(uuid)
+        if acc is None:
+            if len(self._uuids) >= MAX_UUIDS:
+                return None
+            acc = self._uuids[uuid] = _Acc(uuid)
+        self._acc[raw] = acc
+        return acc
 
     def _scan(self, data: bytes, end: int) -> None:
-        last_start = -1
-        for m in _TAG.finditer(data, 0, end):
-            start = data.rfind(b"\n", 0, m.start()) + 1
-            if start == last_start:
-                continue  # two tags on one line: count the line once
-            last_start = start
-            stop = data.find(b"\n", m.end(), end)
-            line = data[start:stop if stop >= 0 else end]
-            uuid = m.group(1).decode("ascii").lower()
-            acc = self._acc.get(uuid)
-            if acc is None:
-                if len(self._acc) >= MAX_UUIDS:
-                    self.dropped_uuids += 1
-                    continue
-                acc = self._acc[uuid] = _Acc()
-            acc.paths.add(self._path)
-            acc.total += 1
-            tm = _TIME.match(line)
-            when = tm.group(0) if tm else b""
-            head = line[:120].split(None, 4)
-            if len(head) > 3 and head[3] in (b"ERROR", b"CRITICAL"):
-                acc.errors += 1
-                if when:
-                    if acc.first_error is None or when < acc.first_error:
-                        acc.first_error = when
-                    if acc.last_error is None or when > acc.last_error:
-                        acc.last_error = when
-                acc.error_lines.append((when, line))
-                if len(acc.error_lines) > 2 * KEEP_ERRORS:
-                    acc.error_lines.sort(key=lambda t: t[0])
-                    del acc.error_lines[KEEP_ERRORS:]
-            acc.lines.append((when, line))
-            if len(acc.lines) > 2 * KEEP_LINES:
-                acc.lines.sort(key=lambda t: t[0])
-                del acc.lines[:-KEEP_LINES]
+        """Count the tagged lines of data[:end] (whole lines), note its error lines, ring it."""
+        counts = Counter(_TAG_LINE.findall(data, 0, end))
+        if not counts:
+            return
+        accs = self._acc
+        if len(counts) > len(accs) or not counts.keys() <= accs.keys():
+            for raw in list(counts):  # first seen, first kept (MAX_UUIDS)
+                if raw not in accs and self._new(raw) is None:
+                    self.dropped_uuids += counts.pop(raw)
+        for raw, n in counts.items():
+            accs[raw].n += n
+        for s in self._error_starts(data, end):
+            e = data.find(b"\n", s, end)
+            e = end if e < 0 else e
+            m = _TAG_LINE.search(data, s, e)
+            if m is not None:
+                acc = accs.get(m.group(1))
+                if acc is not None:
+                    acc.error(data[s:e] if e - s <= MAX_LINE_BYTES else data[s:s + MAX_LINE_BYTES])
+        self._ring.append((data, end, counts))
+        self._ring_bytes += end
+        self._ring_counts.update(counts)
+        while self._ring_bytes > self.RING_BYTES and len(self._ring) > 1:
+            self._evict()
+
+    def _evict(self) -> None:
+        """Take the oldest chunk out of the ring, keeping the lines that may be among the last."""
+        data, end, counts = self._ring.popleft()
+        self._ring_bytes -= end
+        newer = self._ring_counts
+        newer.subtract(counts)
+        need = {raw for raw in counts if newer[raw] < KEEP_LINES}
+        if not need:
+            return
+        accs = self._acc
+        rfind, find = data.rfind, data.find
+        if len(need) > 8:
+            for m in _TAG_LINE.finditer(data, 0, end):
+                raw = m.group(1)
+                if raw in need:
+                    s = rfind(b"\n", 0, m.start()) + 1
+                    e = m.end()
+                    accs[raw].recent.append(data[s:e] if e - s <= MAX_LINE_BYTES else data[s:s + MAX_LINE_BYTES])
+            return
+        found = []
+        for raw in need:  # a few UUIDs: find their tags at memchr speed instead
+            tag = b"[instance: " + raw + b"]"
+            p = find(tag, 0, end)
+            while p >= 0:
+                s = rfind(b"\n", 0, p) + 1
+                e = find(b"\n", p, end)
+                e = end if e < 0 else e
+                first = _TAG_LINE.search(data, s, e)
+                if first is not None and first.start() == p:  # the line's first tag: it counts
+                    found.append((s, raw, e))
+                p = find(tag, e, end)
+        found.sort()  # file order (one UUID may be written in two cases)
+        for s, raw, e in found:
+            accs[raw].recent.append(data[s:e] if e - s <= MAX_LINE_BYTES else data[s:s + MAX_LINE_BYTES])
 
     def results(self) -> dict[str, NovaLog]:
         out: dict[str, NovaLog] = {}
-        for uuid, acc in self._acc.items():
-            acc.lines.sort(key=lambda t: t[0])
-            acc.error_lines.sort(key=lambda t: t[0])
+        for uuid, acc in self._uuids.items():
+            acc.end_member(self._path)  # a member not finished (reading stopped inside it)
+            acc.error_lines.sort(key=_first)
             out[uuid] = NovaLog(
                 paths=sorted(acc.paths),
                 total=acc.total,
-                lines=[_decode(line) for _, line in acc.lines[-KEEP_LINES:]],
+                lines=[_decode(line) for _, line in acc.kept[-KEEP_LINES:]],
                 errors=ErrorSummary(
                     count=acc.errors,
                     first_time=acc.first_error.decode("ascii") if acc.first_error else None,
