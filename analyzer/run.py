@@ -66,6 +66,7 @@ def process(job: Job, key: tuple, limits: Limits) -> JobResult:
             result.report, result.guests = build("?", job.label, c)
         except Exception as e:
             return _internal_error(job, key, e)
+        _fold_problems(result.report)
     elif c.nested:
         result.notes = [p for p in c.problems]
     else:
@@ -74,6 +75,16 @@ def process(job: Job, key: tuple, limits: Limits) -> JobResult:
             reason = "not a readable archive: " + c.damaged
         result.error = reason
     return result
+
+
+MAX_PROBLEMS = 1000  # per report: 150,000 broken files must not make a 20 MB list
+
+
+def _fold_problems(report: Report) -> None:
+    extra = len(report.problems) - MAX_PROBLEMS
+    if extra > 0:
+        report.problems = report.problems[:MAX_PROBLEMS] + [Problem(
+            path="(%d more)" % extra, reason="%d more problems in this report, not listed" % extra)]
 
 
 def _internal_error(job: Job, key: tuple, e: Exception) -> JobResult:
