@@ -122,6 +122,8 @@ def test_hostile_case(corpus, runs, name, fmt):
             assert u in guests, "%s missing: %s" % (u, where)
         for u in (EVIL_UUID,) + case.absent_guests:
             assert u not in guests, "%s smuggled in: %s" % (u, where)
+        for r in doc["reports"]:
+            assert len(r["problems"]) <= 1001, "%d problems: %s" % (len(r["problems"]), where)
         if case.problem:
             probs = _problems(doc)
             assert any(re.search(case.problem, p) for p in probs), "%s not in %s" % (case.problem, probs[:30])
