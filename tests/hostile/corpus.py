@@ -535,6 +535,16 @@ class Corpus:
         return Case("nested-12-allowed", case.inputs, args=("--max-depth", "12"),
                     expect_guests=("deeddeed-0000-4000-8000-000000000012",), formats=("json",))
 
+    def case_folder_mix(self, d: Path) -> Case:
+        """Several attacked reports in one folder: read in parallel worker processes."""
+        folder = d / "case-0000"
+        folder.mkdir()
+        for name in ("traversal", "absolute", "symlinks-out", "symlinked-dir", "devices", "billion-laughs",
+                     "xxe", "deep-nesting", "escape-names", "xz-truncated", "bad-header"):
+            src = Path(self.get(name).inputs[0])
+            shutil.copy(src, folder / ("%s-%s" % (name, src.name)))
+        return Case("folder-mix", [str(folder)], problem=r"skipped: member name contains")
+
     # --- damaged and not-a-report files -----------------------------------------------------
     def _padded(self, d: Path, name: str) -> Path:
         pad = Raw("zzzz-padding/random.bin", _rng(name).randbytes(3 << 20))
