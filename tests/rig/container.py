@@ -82,8 +82,14 @@ def _build_rootfs():
 
 
 def stop():
-    if shutil.which("podman"):
-        subprocess.run(["podman", "rm", "-f", "-t", "0", NAME], stdout=subprocess.DEVNULL,
+    """Remove the rig's container, and only it (by its label): never someone's real nova_libvirt."""
+    if not shutil.which("podman"):
+        return
+    ids = subprocess.run(["podman", "ps", "-a", "-q", "--filter", "label=" + LABEL,
+                          "--filter", "name=^%s$" % NAME], stdout=subprocess.PIPE,
+                         stderr=subprocess.DEVNULL, universal_newlines=True, timeout=120).stdout.split()
+    for cid in ids:
+        subprocess.run(["podman", "rm", "-f", "-t", "0", cid], stdout=subprocess.DEVNULL,
                        stderr=subprocess.DEVNULL, timeout=120)
 
 
