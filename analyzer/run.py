@@ -49,17 +49,42 @@ def _is_report(c: Collected) -> bool:
     return any(rel not in _SOS_TAGS_NOT_REPORT for rel in c.files) or bool(c.nova_log_paths or c.qemu_logs)
 
 
-def process(job: Job, key: tuple, limits: Limits) -> JobResult:
-    """One report (or bundle): runs in a worker process."""
+# Progress of the jobs running in worker processes: input bytes they have read so far, in shared
+# memory (set in each worker by _init_worker; None when there is no progress bar).
+_LIVE = None
+
+
+def _init_worker(live) -> None:
+    global _LIVE
+    _LIVE = live
+
+
+def _count_live(n: int) -> None:
+    with _LIVE.get_lock():  # type: ignore[union-attr]
+        _LIVE.value += n  # type: ignore[union-attr]
+
+
+def process(job: Job, key: tuple, limits: Limits, progress: Optional[Callable[[int], None]] = None) -> JobResult:
+    """One report (or bundle): runs in a worker process, or in this one. `progress(n)`: n more
+    input bytes read (in a worker: added to the shared counter, taken back when the job ends)."""
+    taken = [0]
+    if progress is None and _LIVE is not None and job.kind != "dir":
+        def progress(n: int) -> None:
+            taken[0] += n
+            _count_live(n)
     try:
         if job.kind == "dir":
             c = read_tree(job.label, job.path, limits)
         else:
-            c = read_archive(job.label, job.path, job.kind, limits, job.offset, job.length)
+            c = read_archive(job.label, job.path, job.kind, limits, job.offset, job.length,
+                             progress=progress)
     except OSError as e:
         return JobResult(job, key, error="cannot read: %s" % (e.strerror or e))
     except Exception as e:  # a bug: this input is lost, the other inputs are still analyzed
         return _internal_error(job, key, e)
+    finally:
+        if taken[0]:
+            _count_live(-taken[0])  # the parent counts this job's whole share when it gets the result
     result = JobResult(job, key, nested=c.nested)
     if _is_report(c):
         try:
@@ -95,19 +120,47 @@ def _internal_error(job: Job, key: tuple, e: Exception) -> JobResult:
 
 
 class Progress:
-    """`reports done / total` on one stderr line, only when stderr is a terminal."""
+    """A bar on one stderr line, only when stderr is a terminal: input bytes read / total (the
+    compressed size of the archives given), and reports done / known so far."""
 
-    def __init__(self, enabled: bool) -> None:
+    INTERVAL = 0.1  # seconds between redraws
+
+    def __init__(self, enabled: bool, total_bytes: int = 0) -> None:
         self.enabled = enabled and sys.stderr.isatty()
-        self.start = time.monotonic()
+        self.total = total_bytes
+        self.done_bytes = 0  # of finished jobs, and of the job running in this process
+        self.live = None  # shared counter of the jobs running in workers
+        self.reports = (0, 0)
+        self.label = ""
+        self._last = 0.0
+        self._shown = 0
+
+    def add(self, n: int) -> None:
+        """n more input bytes read in this process."""
+        self.done_bytes += n
+        self.draw()
 
     def update(self, done: int, total: int, label: str) -> None:
+        self.reports = (done, total)
+        self.label = label
+        self.draw(force=True)
+
+    def draw(self, force: bool = False) -> None:
         if not self.enabled:
             return
+        now = time.monotonic()
+        if not force and now - self._last < self.INTERVAL:
+            return
+        self._last = now
+        got = self.done_bytes + (self.live.value if self.live is not None else 0)
+        got = self._shown = min(max(got, self._shown), self.total) if self.total else 0
         width = 24
-        filled = int(width * done / max(total, 1))
-        name = os.path.basename(label)[-40:]
-        sys.stderr.write("\r[%s%s] %d/%d reports  %s\x1b[K" % ("#" * filled, "." * (width - filled), done, total, name))
+        frac = got / self.total if self.total else (self.reports[0] / max(self.reports[1], 1))
+        filled = int(width * frac)
+        size = " %d/%d MiB" % (got >> 20, self.total >> 20) if self.total else ""
+        name = os.path.basename(self.label)[-40:]
+        sys.stderr.write("\r[%s%s] %3d%%%s  %d/%d reports  %s\x1b[K" % (
+            "#" * filled, "." * (width - filled), int(100 * frac), size, self.reports[0], self.reports[1], name))
         sys.stderr.flush()
 
     def close(self) -> None:
@@ -126,11 +179,25 @@ def analyze(inputs: list[str], limits: Limits, jobs: int = 0, progress: bool = T
     spill = tempfile.mkdtemp(prefix="analyze-sos-")
     limits = Limits(limits.max_member, limits.max_total, limits.max_depth, spill)
     results: list[JobResult] = []
-    bar = Progress(progress)
+    bar = Progress(progress, sum(_share_of(job) for _, job in pending))
+    bar.reports = (0, len(pending))
     try:
         workers = jobs if jobs > 0 else (os.cpu_count() or 1)
-        if workers == 1 or (len(pending) <= 1 and not _may_hold_reports(pending)):
+        if workers == 1:
             _serial(pending, limits, results, bar)
+        elif len(pending) == 1:
+            # One input: read it here (no pool to start for a single report); if it is a collect
+            # bundle, its reports are then read in parallel.
+            key, job = pending[0]
+            r = _run_here(job, key, limits, bar)
+            results.append(r)
+            kids, refused = _children(r, limits)
+            results += refused
+            bar.update(1, 1 + len(kids), job.label)
+            if len(kids) == 1:
+                _serial(kids, limits, results, bar, done=1)
+            elif kids:
+                _parallel(kids, limits, results, bar, workers, done=1)
         else:
             _parallel(pending, limits, results, bar, workers)
     finally:
@@ -156,9 +223,31 @@ def analyze(inputs: list[str], limits: Limits, jobs: int = 0, progress: bool = T
     return Outcome(reports, guests, errors, notes)
 
 
-def _may_hold_reports(pending: list[tuple[tuple, Job]]) -> bool:
-    """A single tarball may be a collect bundle: worth a pool only if it is big."""
-    return any(j.kind != "dir" and os.path.getsize(j.path) > (64 << 20) for _, j in pending)
+_SPILLED: set = set()  # reports copied out of compressed bundles: their bytes were counted there
+
+
+def _share_of(job: Job) -> int:
+    """Input bytes a job reads itself (a directory: none counted)."""
+    if job.kind == "dir" or job.path in _SPILLED:
+        return 0
+    if job.length is not None:
+        return job.length
+    try:
+        return os.path.getsize(job.path)
+    except OSError:
+        return 0
+
+
+def _own_share(r: JobResult) -> int:
+    """What a finished job read itself: its share, less the reports sliced out of it for others."""
+    return max(0, _share_of(r.job) - sum(n.length for n in r.nested if n.path == r.job.path))
+
+
+def _run_here(job: Job, key: tuple, limits: Limits, bar: Progress) -> JobResult:
+    before = bar.done_bytes
+    r = process(job, key, limits, bar.add if bar.enabled and job.kind != "dir" else None)
+    bar.done_bytes = before + _own_share(r)
+    return r
 
 
 def _children(r: JobResult, limits: Limits) -> tuple[list[tuple[tuple, Job]], list[JobResult]]:
@@ -167,6 +256,8 @@ def _children(r: JobResult, limits: Limits) -> tuple[list[tuple[tuple, Job]], li
         job = Job(label=nested.label, path=nested.path, kind=nested.kind, offset=nested.offset,
                   length=nested.length, depth=r.job.depth + 1)
         key = r.key + (n,)
+        if nested.path != r.job.path:
+            _SPILLED.add(nested.path)
         if job.depth > limits.max_depth:
             refused.append(JobResult(job, key, error="not read: reports nested more than %d bundles deep"
                                      % limits.max_depth))
@@ -175,12 +266,11 @@ def _children(r: JobResult, limits: Limits) -> tuple[list[tuple[tuple, Job]], li
     return kids, refused
 
 
-def _serial(pending, limits, results, bar) -> None:
+def _serial(pending, limits, results, bar, done: int = 0) -> None:
     queue = list(pending)
-    done = 0
     while queue:
         key, job = queue.pop(0)
-        r = process(job, key, limits)
+        r = _run_here(job, key, limits, bar)
         results.append(r)
         kids, refused = _children(r, limits)
         results += refused
@@ -189,19 +279,26 @@ def _serial(pending, limits, results, bar) -> None:
         bar.update(done, done + len(queue), job.label)
 
 
-def _parallel(pending, limits, results, bar, workers) -> None:
+def _parallel(pending, limits, results, bar, workers, done: int = 0) -> None:
     ctx = multiprocessing.get_context("fork")
-    done = 0
-    with cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+    live = ctx.Value("q", 0) if bar.enabled else None
+    bar.live = live
+    with cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker,
+                                initargs=(live,)) as pool:
         running = {pool.submit(process, job, key, limits): (key, job) for key, job in pending}
         while running:
-            finished, _ = cf.wait(running, return_when=cf.FIRST_COMPLETED)
+            finished, _ = cf.wait(running, timeout=Progress.INTERVAL if bar.enabled else None,
+                                  return_when=cf.FIRST_COMPLETED)
+            if not finished:
+                bar.draw()
+                continue
             for fut in finished:
                 key, job = running.pop(fut)
                 try:
                     r = fut.result()
                 except Exception as e:  # a worker died (killed, out of memory): say so, go on
                     r = JobResult(job, key, error="worker failed: %s" % (str(e) or e.__class__.__name__)[:200])
+                bar.done_bytes += _own_share(r)
                 results.append(r)
                 kids, refused = _children(r, limits)
                 results += refused
@@ -209,3 +306,4 @@ def _parallel(pending, limits, results, bar, workers) -> None:
                     running[pool.submit(process, j, k, limits)] = (k, j)
                 done += 1
                 bar.update(done, done + len(running), job.label)
+    bar.live = None

@@ -7,12 +7,18 @@ multi-block file), so the analyzer costs little more than decompression itself. 
 
 A slice (offset, length) is a report stored inside a plain-tar `sos collect` bundle: it is fed to the
 decompressor straight from the bundle with `os.sendfile`, never copied to a temporary file.
+
+The pipe from the decompressor is enlarged to 1 MiB (F_SETPIPE_SZ, Linux): with the default 64 KiB
+the decompressor stalls whenever the analyzer spends a few milliseconds on one chunk, so the two
+processes take turns instead of running side by side. Every stream also carries `consumed()`: how
+many bytes of the INPUT (compressed) slice have been taken so far, for the progress bar.
 """
 
 from __future__ import annotations
 
 import bz2
 import contextlib
+import fcntl
 import gzip
 import io
 import lzma
@@ -30,6 +36,25 @@ _PROGRAMS = {
     detect.BZIP2: ("bzip2", "-dc", "-q"),
 }
 _PY_OPENERS = {detect.XZ: lzma.open, detect.GZIP: gzip.open, detect.BZIP2: bz2.open}
+_F_SETPIPE_SZ = getattr(fcntl, "F_SETPIPE_SZ", 1031)  # Linux; the constant is in fcntl from 3.10
+PIPE_SIZE = 1 << 20  # the unprivileged maximum by default (/proc/sys/fs/pipe-max-size)
+
+
+def _widen(fd: int) -> None:
+    """Make a pipe hold PIPE_SIZE bytes where the system allows it; harmless where it does not."""
+    try:
+        fcntl.fcntl(fd, _F_SETPIPE_SZ, PIPE_SIZE)
+    except (OSError, ValueError):
+        pass
+
+
+def consumed(stream) -> int:
+    """Bytes of the input slice taken so far by the stream from open_stream (0 if unknown)."""
+    fn = getattr(stream, "consumed", None)
+    try:
+        return fn() if fn is not None else 0
+    except (OSError, ValueError):
+        return 0
 
 
 class SliceReader(io.RawIOBase):
@@ -66,8 +91,9 @@ class SliceReader(io.RawIOBase):
         return self._pos - self._start
 
 
-def _feed(src_fd: int, dst_fd: int, offset: int, length: int) -> None:
-    """Copy a slice of a file into a pipe in the kernel; stops quietly when the reader goes away."""
+def _feed(src_fd: int, dst_fd: int, offset: int, length: int, done: list) -> None:
+    """Copy a slice of a file into a pipe in the kernel; stops quietly when the reader goes away.
+    done[0] counts the bytes sent."""
     try:
         while length > 0:
             sent = os.sendfile(dst_fd, src_fd, offset, min(length, 1 << 22))
@@ -75,6 +101,7 @@ def _feed(src_fd: int, dst_fd: int, offset: int, length: int) -> None:
                 break
             offset += sent
             length -= sent
+            done[0] += sent
     except OSError:
         pass  # the decompressor exited (corrupt data, or we stopped reading): it reports that
     finally:
@@ -98,7 +125,9 @@ def open_stream(
         length = size - offset
     with open(path, "rb") as f:
         if kind == detect.TAR:
-            yield SliceReader(f, offset, length), lambda: None, True  # type: ignore[misc]
+            plain = SliceReader(f, offset, length)
+            plain.consumed = plain.tell  # type: ignore[attr-defined]
+            yield plain, lambda: None, True  # type: ignore[misc]
             return
         prog = _PROGRAMS.get(kind)
         if prog is None:
@@ -121,12 +150,19 @@ def _process_stream(args, f, offset, length):
     feeder = None
     if whole:
         proc = subprocess.Popen(args, stdin=f, stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=0)
+        # The child shares the file's offset with us: it says how far it has read.
+        where = lambda: min(os.lseek(f.fileno(), 0, os.SEEK_CUR), length)  # noqa: E731
     else:
         r, w = os.pipe()
+        _widen(w)
         proc = subprocess.Popen(args, stdin=r, stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=0)
         os.close(r)
-        feeder = threading.Thread(target=_feed, args=(f.fileno(), w, offset, length), daemon=True)
+        sent = [0]
+        feeder = threading.Thread(target=_feed, args=(f.fileno(), w, offset, length, sent), daemon=True)
         feeder.start()
+        where = lambda: sent[0]  # noqa: E731
+    _widen(proc.stdout.fileno())
+    proc.stdout.consumed = where
     stderr_chunks: list[bytes] = []
     drain = threading.Thread(
         target=lambda: stderr_chunks.extend(iter(lambda: proc.stderr.read(4096), b"")), daemon=True
@@ -135,7 +171,14 @@ def _process_stream(args, f, offset, length):
 
     def error() -> Optional[str]:
         rc = proc.poll()
-        if rc is None or rc == 0:
+        if rc is None:
+            # Asked while it still runs: usually it is just finishing (the data ended, or it is
+            # about to complain). Give it a moment rather than lose its verdict to a race.
+            try:
+                rc = proc.wait(timeout=0.5)
+            except subprocess.TimeoutExpired:
+                return None
+        if rc == 0:
             return None
         drain.join(timeout=5)
         msg = b"".join(stderr_chunks).decode("utf-8", "replace").strip().splitlines()
@@ -185,9 +228,12 @@ class _PyStream(io.RawIOBase):
 
 @contextlib.contextmanager
 def _python_stream(f, kind, offset, length):
-    inner = _PY_OPENERS[kind](SliceReader(f, offset, length), "rb")
+    window = SliceReader(f, offset, length)
+    inner = _PY_OPENERS[kind](window, "rb")
     stream = _PyStream(inner)
+    buffered = io.BufferedReader(stream, 1 << 20)
+    buffered.consumed = window.tell  # type: ignore[attr-defined]
     try:
-        yield io.BufferedReader(stream, 1 << 20), lambda: stream.failure and "%s: %s" % (kind, stream.failure)
+        yield buffered, lambda: stream.failure and "%s: %s" % (kind, stream.failure)
     finally:
         inner.close()
