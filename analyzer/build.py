@@ -7,6 +7,7 @@ This is where every source reader is called; each reads only the members tagged 
 from __future__ import annotations
 
 from analyzer.archive.collect import Collected
+from analyzer.bounds import bound_observation, bound_report
 from analyzer.merge import merge
 from analyzer.model import Guest, GuestLogs, Report
 from analyzer.sources import host, libvirt_files, plugin, virsh
@@ -27,6 +28,9 @@ def build(report_id: str, path: str, c: Collected) -> tuple[Report, list[Guest]]
         obs, probs = reader.read(c.files, c.tags)
         observations += obs
         problems += probs
+    for p in [bound_report(report)] + [bound_observation(o) for o in observations]:
+        if p is not None:
+            problems.append(p)
 
     guests, probs = merge(report_id, report.hostname, observations)
     problems += probs

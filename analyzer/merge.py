@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any, Optional
 
+from analyzer.bounds import xml_text
 from analyzer.model import (KIND_CONTAINER_ETC, KIND_CONTAINER_RUN, KIND_ETC, KIND_PLUGIN_INACTIVE,
                             KIND_PLUGIN_LIVE, KIND_PLUGIN_SUMMARY, KIND_RUN, KIND_VIRSH_DUMPXML,
                             KIND_VIRSH_LIST, DomainDef, Difference, Guest, Observation, Problem,
@@ -145,5 +146,5 @@ def _guest(report_id: str, host: Optional[str], uuid: str, obs: list[Observation
             g.nova_persistent = persistent.definition.nova
     g.display_name = g.nova.display_name if g.nova else None
     if main is not None:
-        g.xml, g.xml_source = main.xml, main.source.path
+        g.xml, g.xml_source = xml_text(main.xml)[0] if main.xml is not None else None, main.source.path
     return g

@@ -158,6 +158,8 @@ class DomainDef:
     status_reason: Optional[str] = None
     status_pid: Optional[int] = None
     other_metadata: list[str] = field(default_factory=list)  # namespace URIs of non-Nova metadata
+    # (element or @attribute, original length) of values cut while parsing (bounds.py)
+    clipped: list[tuple[str, int]] = field(default_factory=list)
 
 
 @dataclass
@@ -172,7 +174,7 @@ class Observation:
     state: Optional[str] = None
     state_reason: Optional[str] = None
     persistent: Optional[bool] = None
-    xml: Optional[str] = None  # raw document text, for the HTML's "raw XML"
+    xml: Optional[bytes] = None  # raw document, for the HTML's "raw XML" (decoded by merge if shown)
     # Nova fields a source states without an XML document (the plugin's summary.json).
     summary_nova: Optional[NovaMeta] = None
 

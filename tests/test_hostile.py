@@ -110,6 +110,8 @@ def test_hostile_case(corpus, runs, name, fmt):
             assert s.encode() not in blob, "%r leaked: %s" % (s, where)
     if run.output is None:
         return
+    if case.max_output is not None:
+        assert len(run.output) < case.max_output, "%d bytes of output: %s" % (len(run.output), where)
     out = run.output.decode("utf-8")
 
     if fmt == "json":

@@ -30,12 +30,17 @@ from typing import Optional
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import DefusedXMLParser
 
+from analyzer.bounds import MAX_VALUE, clip
 from analyzer.model import Disk, DomainDef, Interface, ParseError
 from analyzer.parsers.nova import find_nova, split_tag
 
 # libvirt's deepest real documents are ~10 levels; 64 leaves room for odd metadata and stops
 # 200,000-deep nesting from costing memory or recursion later.
 MAX_DEPTH = 64
+# Values are cut while parsing only in documents above this size (real domain XML is 5-50 KiB),
+# where holding a value twice would cost memory; smaller ones are cut after (bounds.py), which
+# costs nothing per element.
+CLIP_ABOVE = 64 << 10
 
 _UNITS_TO_BYTES = {
     "b": 1, "bytes": 1,
@@ -54,9 +59,13 @@ class _TooDeep(Exception):
 
 
 class _BoundedBuilder(ET.TreeBuilder):
-    def __init__(self) -> None:
+    """Bounds nesting; cuts over-long text and attribute values (only asked to in big documents)."""
+
+    def __init__(self, clip_values: bool = False) -> None:
         super().__init__()
         self.depth = 0
+        self.clip_values = clip_values
+        self.clipped: list[tuple[str, int]] = []
 
     def start(self, tag, attrs):  # type: ignore[override]
         self.depth += 1
@@ -66,18 +75,37 @@ class _BoundedBuilder(ET.TreeBuilder):
 
     def end(self, tag):  # type: ignore[override]
         self.depth -= 1
-        return super().end(tag)
+        el = super().end(tag)
+        if self.clip_values:
+            local = split_tag(el.tag)[1]
+            if el.text is not None and len(el.text) > MAX_VALUE:
+                self.clipped.append((local, len(el.text)))
+                el.text = clip(el.text)
+            for k, v in list(el.attrib.items()):
+                if len(v) > MAX_VALUE:
+                    self.clipped.append(("%s@%s" % (local, split_tag(k)[1]), len(v)))
+                    el.attrib[k] = clip(v)
+        return el
 
 
-def parse_xml(data: bytes) -> ET.Element:
-    """Bytes -> root element, safely. Raises ParseError only."""
+def parse_xml(data: bytes, clipped: Optional[list[tuple[str, int]]] = None) -> ET.Element:
+    """Bytes -> root element, safely. Raises ParseError only.
+
+    In a document bigger than CLIP_ABOVE bytes, a value longer than bounds.MAX_VALUE is cut as
+    the tree is built (an 8 MiB display name is never held twice) and listed in `clipped`.
+    Smaller documents cannot hold such a value, and skip the check.
+    """
     if not data.strip():
         raise ParseError("empty file")
-    parser = DefusedXMLParser(target=_BoundedBuilder(), forbid_dtd=True, forbid_entities=True,
+    builder = _BoundedBuilder(clip_values=len(data) > CLIP_ABOVE)
+    parser = DefusedXMLParser(target=builder, forbid_dtd=True, forbid_entities=True,
                               forbid_external=True)
     try:
         parser.feed(data)
-        return parser.close()
+        root = parser.close()
+        if clipped is not None:
+            clipped += builder.clipped
+        return root
     except _TooDeep:
         raise ParseError("rejected: XML nested deeper than %d elements" % MAX_DEPTH) from None
     except DefusedXmlException as e:
@@ -196,9 +224,12 @@ def parse_domain(data: bytes, path: str) -> DomainDef:
 
     `path` is only for messages; the caller turns the error into a problem for that path.
     """
-    root = parse_xml(data)
+    clipped: list[tuple[str, int]] = []
+    root = parse_xml(data, clipped)
     try:
-        return _domain(root)
+        result = _domain(root)
+        result.clipped = clipped
+        return result
     except ParseError:
         raise
     except (ValueError, TypeError, AttributeError, KeyError, IndexError, RecursionError) as e:

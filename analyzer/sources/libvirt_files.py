@@ -37,5 +37,5 @@ def read(files: Mapping[str, bytes], tags: Mapping[str, str]) -> tuple[list[Obse
         observations.append(Observation(
             source=Source(kind, rel), uuid=d.uuid, domain_name=d.name, live=live, definition=d,
             state=d.status_state if live else None, state_reason=d.status_reason if live else None,
-            persistent=True if not live else None, xml=files[rel].decode("utf-8", "replace")))
+            persistent=True if not live else None, xml=files[rel]))
     return observations, problems

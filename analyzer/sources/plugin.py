@@ -104,7 +104,7 @@ def read(files: Mapping[str, bytes], tags: Mapping[str, str]
             observations.append(Observation(
                 source=Source(KIND_PLUGIN_LIVE if live else KIND_PLUGIN_INACTIVE, rel),
                 uuid=d.uuid, domain_name=d.name, live=is_live if live else False, definition=d,
-                persistent=True if not live else None, xml=data.decode("utf-8", "replace")))
+                persistent=True if not live else None, xml=data))
     return observations, problems, summary_info
 
 

@@ -57,5 +57,5 @@ def read(files: Mapping[str, bytes], tags: Mapping[str, str]) -> tuple[list[Obse
             live = d.id is not None
             observations.append(Observation(
                 source=Source(KIND_VIRSH_DUMPXML, rel), uuid=d.uuid, domain_name=d.name, live=live,
-                definition=d, persistent=None, xml=data.decode("utf-8", "replace")))
+                definition=d, persistent=None, xml=data))
     return observations, problems

@@ -70,6 +70,7 @@ class Case:
     args: tuple = ()
     expect_guests: tuple = ()  # other UUIDs that must be reported
     max_seconds: float = 60.0  # tighter than the 60 s where a case guards a known slowness
+    max_output: Optional[int] = None  # bytes: the output must not be a copy of a huge value
 
 
 # ---------------------------------------------------------------------------------------------
@@ -462,7 +463,10 @@ class Corpus:
         host = HostSpec(hostname="compute-hostile", guests=[SURVIVOR, g])
         top, raws = report_raws(host)
         p = write_raw(d / (top + ".tar.xz"), raws)
-        return Case("huge-name", [str(p)], expect_guests=(g.uuid,))
+        # Cut to 4,096 characters where it is read (analyzer/bounds.py): one copy of the name
+        # in the output would already be 8 MiB, uncut the HTML was 148 MB and took 706 MiB.
+        return Case("huge-name", [str(p)], expect_guests=(g.uuid,), max_output=4 << 20,
+                    problem=r"over-long values cut: display_name \(8,388,613 characters")
 
     def case_escape_names(self, d: Path) -> Case:
         esc = "\x1b[2J\x1b]0;pwned\x07\x1b[31m"
