@@ -183,7 +183,11 @@ def _process_stream(args, f, offset, length):
         drain.join(timeout=5)
         msg = b"".join(stderr_chunks).decode("utf-8", "replace").strip().splitlines()
         text = msg[-1] if msg else "exit status %d" % rc
-        return "%s: %s" % (os.path.basename(args[0]), text.split(": ", 1)[-1] if ": " in text else text)
+        prog = os.path.basename(args[0])
+        for prefix in (args[0] + ": ", prog + ": ", "(stdin): ", "stdin: "):  # "/usr/bin/xz: (stdin): ..."
+            if text.startswith(prefix):
+                text = text[len(prefix):]
+        return "%s: %s" % (prog, text)
 
     try:
         yield proc.stdout, error
