@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 from typing import Optional
 
@@ -137,12 +138,24 @@ def _render(fmt: str, doc: dict) -> str:
     return html.render(doc)
 
 
+class _Terminated(BaseException):
+    """SIGTERM (`timeout`, `kill`): unwinds like Ctrl-C, so temporary files are removed."""
+
+
+def _on_sigterm(signum, frame) -> None:
+    raise _Terminated()
+
+
 def main(argv: Optional[list[str]] = None) -> int:
+    signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         return run(argv)
     except KeyboardInterrupt:
         sys.stderr.write("analyze-sos: interrupted\n")
         return 130
+    except _Terminated:
+        sys.stderr.write("analyze-sos: terminated\n")
+        return 143
     except BrokenPipeError:
         try:
             sys.stdout = open(os.devnull, "w")

@@ -12,6 +12,7 @@ import concurrent.futures as cf
 import multiprocessing
 import os
 import shutil
+import signal
 import sys
 import tempfile
 import time
@@ -57,6 +58,11 @@ _LIVE = None
 def _init_worker(live) -> None:
     global _LIVE
     _LIVE = live
+    # Ctrl-C reaches the whole process group: the parent stops the run and ends the workers
+    # (a worker's own KeyboardInterrupt would print a traceback); SIGTERM from the parent ends
+    # a worker at once instead of raising the parent's handler inside it.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def _count_live(n: int) -> None:
@@ -283,27 +289,49 @@ def _parallel(pending, limits, results, bar, workers, done: int = 0) -> None:
     ctx = multiprocessing.get_context("fork")
     live = ctx.Value("q", 0) if bar.enabled else None
     bar.live = live
-    with cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker,
-                                initargs=(live,)) as pool:
-        running = {pool.submit(process, job, key, limits): (key, job) for key, job in pending}
-        while running:
-            finished, _ = cf.wait(running, timeout=Progress.INTERVAL if bar.enabled else None,
-                                  return_when=cf.FIRST_COMPLETED)
-            if not finished:
-                bar.draw()
-                continue
-            for fut in finished:
-                key, job = running.pop(fut)
-                try:
-                    r = fut.result()
-                except Exception as e:  # a worker died (killed, out of memory): say so, go on
-                    r = JobResult(job, key, error="worker failed: %s" % (str(e) or e.__class__.__name__)[:200])
-                bar.done_bytes += _own_share(r)
-                results.append(r)
-                kids, refused = _children(r, limits)
-                results += refused
-                for k, j in kids:
-                    running[pool.submit(process, j, k, limits)] = (k, j)
-                done += 1
-                bar.update(done, done + len(running), job.label)
+    pool = cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker,
+                                  initargs=(live,))
+    try:
+        _drive(pool, pending, limits, results, bar, done)
+    except BaseException:  # interrupted: end the workers now, not after their current report
+        _end_workers(pool)
+        raise
+    pool.shutdown()
     bar.live = None
+
+
+def _end_workers(pool: cf.ProcessPoolExecutor) -> None:
+    end = getattr(pool, "terminate_workers", None)  # Python 3.14
+    if end is not None:
+        end()
+        return
+    procs = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for p in procs:
+        p.terminate()
+    for p in procs:
+        p.join(5)
+
+
+def _drive(pool, pending, limits, results, bar, done: int) -> None:
+    running = {pool.submit(process, job, key, limits): (key, job) for key, job in pending}
+    while running:
+        finished, _ = cf.wait(running, timeout=Progress.INTERVAL if bar.enabled else None,
+                              return_when=cf.FIRST_COMPLETED)
+        if not finished:
+            bar.draw()
+            continue
+        for fut in finished:
+            key, job = running.pop(fut)
+            try:
+                r = fut.result()
+            except Exception as e:  # a worker died (killed, out of memory): say so, go on
+                r = JobResult(job, key, error="worker failed: %s" % (str(e) or e.__class__.__name__)[:200])
+            bar.done_bytes += _own_share(r)
+            results.append(r)
+            kids, refused = _children(r, limits)
+            results += refused
+            for k, j in kids:
+                running[pool.submit(process, j, k, limits)] = (k, j)
+            done += 1
+            bar.update(done, done + len(running), job.label)
