@@ -136,7 +136,11 @@ XXE = b"""<?xml version="1.0"?><!DOCTYPE d [<!ENTITY x SYSTEM "file:///etc/passw
 @pytest.mark.parametrize("data,reason", [
     (BILLION_LAUGHS, "rejected"), (XXE, "rejected"),
     (b"<!DOCTYPE domain><domain/>", "DTD"),
+    (XXE.decode().encode("utf-16"), "DTD"),  # no b"<!" in the bytes: expat still sees the DTD
+    (b'<!DOCTYPE d SYSTEM "http://198.51.100.1/x.dtd"><domain/>', "DTD"),
+    (b'<!DOCTYPE d [<!ENTITY % p SYSTEM "file:///etc/passwd"> %p;]><domain/>', "DTD"),
     (b"<domain>" * 200000, "deeper than %d" % MAX_DEPTH),
+    (b"<domain>" + b"<a/>" * 200_000 + b"</domain>", "more than 100,000 XML elements"),
     (b"", "empty"), (b"   \n", "empty"),
     (b"<domain><name>caf\xe9</name></domain>", "malformed"),
     (b"<domain><name>x</name>", "malformed"),
@@ -149,6 +153,35 @@ def test_hostile_documents_are_one_parse_error(data, reason):
         parse_domain(data, "etc/libvirt/qemu/x.xml")
     assert reason in str(e.value)
     assert "root:" not in str(e.value)  # /etc/passwd never leaks into the message
+
+
+# defusedxml is the oracle: whatever it refuses (it runs the slow pure-Python parser, so the
+# analyzer does not use it), the analyzer's parser refuses too.
+_DTD_PIECES = [b'<!DOCTYPE domain>', b'<!DOCTYPE d [<!ENTITY x "y">]>', b'<!DOCTYPE d [<!ENTITY x SYSTEM "file:///etc/passwd">]>',
+               b'<!DOCTYPE d SYSTEM "x.dtd">', b'<!DOCTYPE d PUBLIC "-//x//y" "http://x/y">',
+               b'<!DOCTYPE d [<!ENTITY % p "x">]>', b'<!DOCTYPE d [<!ATTLIST domain a CDATA "v">]>',
+               b'<!DOCTYPE d [<!NOTATION n SYSTEM "x"><!ENTITY u SYSTEM "x" NDATA n>]>']
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(_DTD_PIECES), st.sampled_from(["utf-8", "utf-16", "utf-16-le", "utf-16-be", "latin-1"]),
+       st.booleans(), st.sampled_from([b"", b"&x;", b"&lol;", b"<!-- c -->", b"<![CDATA[<!DOCTYPE x>]]>"]))
+def test_whatever_defusedxml_refuses_is_refused(dtd, encoding, declare, body):
+    import defusedxml
+    import defusedxml.ElementTree as DET
+    head = ('<?xml version="1.0" encoding="%s"?>\n' % encoding).encode() if declare else b""
+    text = (head + dtd + b"<domain><name>n" + body + b"</name></domain>").decode("latin-1")
+    data = text.encode(encoding)
+    if encoding.startswith("utf-16") and encoding != "utf-16" and not declare:
+        data = ("\ufeff" + text).encode(encoding)
+    try:
+        DET.fromstring(data, forbid_dtd=True)
+        refused = False
+    except (defusedxml.DefusedXmlException, Exception):
+        refused = True
+    assert refused  # every sample holds a DTD
+    with pytest.raises(ParseError):
+        parse_domain(data, "x")
 
 
 def test_declared_latin1_document_is_valid_xml():
