@@ -68,7 +68,9 @@ class GuestSpec:
     user: tuple = ("c0ffeec0ffeec0ffeec0ffeec0ffee01", "alice")
     project: tuple = ("b00cb00cb00cb00cb00cb00cb00cb001", "demo")
     root: Optional[tuple] = ("image", "6c1a3f5e-7d0b-4c2e-9b8a-1e2f3a4b5c6d")
-    ports: list = field(default_factory=lambda: [("3f8c8a0e-9a37-4c7e-9a3b-2f1d8f0f6a11", "10.0.0.5")])
+    # None: one port of its own, numbered by the instance UUID (two guests sharing a port is a
+    # finding, so a default must not make every multi-guest report look broken)
+    ports: Optional[list] = None
     vnc_password: Optional[str] = None
     live_xml_overrides: dict = field(default_factory=dict)
     # optional extras
@@ -77,6 +79,11 @@ class GuestSpec:
     domain_id: Optional[int] = None      # libvirt id when active; None -> derived from the name
     pid: Optional[int] = None            # qemu pid in <domstatus>; None -> derived
     nova_log_errors: list = field(default_factory=list)   # ERROR messages logged for this instance
+
+    def __post_init__(self) -> None:
+        if self.ports is None:
+            n = _seed_int("ip", self.uuid)
+            self.ports = [(seed_uuid("port", self.uuid), "10.%d.%d.%d" % (n >> 16 & 255, n >> 8 & 255, 2 + n % 250))]
 
     @property
     def active(self) -> bool:
