@@ -616,9 +616,9 @@ def test_text_output_shows_findings(tmp_path):
 
 
 def test_e2e_one_port_in_two_instances(tmp_path):
-    # the builder's default port is one and the same for every guest that does not set its own
-    a = GuestSpec(uuid=uid(20), domain_name="instance-00000014", display_name="a")
-    b = GuestSpec(uuid=uid(21), domain_name="instance-00000015", display_name="b")
+    port = [("3f8c8a0e-9a37-4c7e-9a3b-2f1d8f0f6a11", "10.0.0.5")]
+    a = GuestSpec(uuid=uid(20), domain_name="instance-00000014", display_name="a", ports=port)
+    b = GuestSpec(uuid=uid(21), domain_name="instance-00000015", display_name="b", ports=list(port))
     tar = write_tarball(HostSpec(hostname="compute-1", guests=[HEALTHY, a, b]), tmp_path / "h")
     out = tmp_path / "o.json"
     assert main(["--format", "json", "-o", str(out), "-q", str(tar)]) == 0
