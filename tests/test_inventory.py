@@ -195,3 +195,16 @@ def test_rpm_host_versions_without_package_data(tmp_path):
     assert status == 0
     assert doc["reports"][0]["packages"] == {"nova": "14.0.3-8.el7ost", "libvirt": "4.5.0-10.el7",
                                              "qemu": "2.12.0-18.el7"}
+
+
+@pytest.mark.parametrize("ps,nova", [
+    # upstream-versioned image: the tag is Nova's version
+    ("abc123  quay.io/example/nova-compute:27.1.0-1  kolla_start  Up 2 days  nova_compute", "27.1.0-1"),
+    # product images version the product: OSP 16.2.6 holds Nova 20.x, Kolla 11.0.0 holds Nova 22.x
+    ("abc123  registry.redhat.io/rhosp-rhel8/openstack-nova-compute:16.2.6-5  kolla_start  Up  nova_compute", None),
+    ("abc123  kolla/ubuntu-binary-nova-compute:11.0.0  kolla_start  Up  nova_compute", None),
+    ("abc123  quay.io/openstack.kolla/nova-compute:2023.2-ubuntu-jammy  kolla_start  Up  nova_compute", None),
+])
+def test_nova_version_from_a_container_image_only_when_the_tag_is_novas(ps, nova):
+    from analyzer.sources.host import _packages
+    assert _packages({"sos_commands/podman/podman_ps": ps.encode()}).nova == nova

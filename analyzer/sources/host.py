@@ -10,7 +10,9 @@ against, so it is read from the package database the report carries:
 
 or, for containerized compute nodes without the package on the host, a nova image tag that is a
 version (`.../nova-compute:27.1.0-...`). Release-series tags (`:2024.1-ubuntu-jammy`) are not versions
-and are ignored rather than misreported.
+and are ignored rather than misreported; so are the tags of product images, which version the
+product, not Nova: Red Hat OSP (`registry.redhat.io/rhosp-rhel8/openstack-nova-compute:16.2.6-5`
+holds Nova 20.x) and Kolla (`kolla/ubuntu-binary-nova-compute:11.0.0` holds Nova 22.x).
 """
 
 from __future__ import annotations
@@ -33,7 +35,8 @@ _RPM_NAMES = {
     "qemu": ("qemu-kvm", "qemu-kvm-core", "qemu-kvm-rhev", "qemu-system-x86"),
 }
 _RPM_LINE = re.compile(r"^(?P<name>[A-Za-z0-9_.+-]+?)-(?P<ver>\d[^-\s]*-[^\s]+?)\.(?:noarch|x86_64|aarch64|ppc64le|s390x|i686)\b")
-_NOVA_IMAGE = re.compile(r"\S*nova[-_]compute\S*:(\d+\.\d+\.\d+\S*)")
+_NOVA_IMAGE = re.compile(r"(?P<image>\S*nova[-_]compute\S*):(?P<tag>\d+\.\d+\.\d+\S*)")
+_PRODUCT_IMAGE = re.compile(r"rhosp|kolla|tripleo", re.I)  # tags version the product, not Nova
 _DATE = re.compile(r"\w{3} (\w{3}) +(\d+) (\d\d:\d\d:\d\d) (\S+) (\d{4})")
 
 
@@ -152,9 +155,10 @@ def _packages(files: Mapping[str, bytes]) -> Packages:
     if "nova" not in found:
         for p in ("sos_commands/podman/podman_ps", "sos_commands/podman/podman_ps_-a",
                   "sos_commands/docker/docker_ps", "sos_commands/docker/docker_ps_-a"):
-            m = _NOVA_IMAGE.search(_text(files, p) or "")
-            if m:
-                found["nova"] = m.group(1)
+            tags = [m.group("tag") for m in _NOVA_IMAGE.finditer(_text(files, p) or "")
+                    if not _PRODUCT_IMAGE.search(m.group("image"))]
+            if tags:
+                found["nova"] = tags[0]
                 break
     return Packages(**found)
 
