@@ -12,14 +12,18 @@ What lands in the report (HACKING.md has the summary schema):
     sos_commands/libvirt_guests/<source>/virsh_-r_list_--all
     sos_commands/libvirt_guests/<source>/domains/<UUID>.live.xml       virsh -r dumpxml UUID
     sos_commands/libvirt_guests/<source>/domains/<UUID>.inactive.xml   ... --inactive (persistent)
+    sos_commands/libvirt_guests/container_<name>/files/{etc,run}/NAME.xml  only when virsh failed
+                                                  in a container: its own libvirt files
 
 Files are keyed by UUID because a domain name may hold any character. Every file is read and
 written as UTF-8 whatever the locale (Python 3.6 under LANG=C would otherwise mangle non-ASCII
 display names). `virsh -r` never prints secrets (no --security-info); `passwd=` is still scrubbed
 from everything this plugin writes. When virsh fails or hangs (libvirtd down is a classic support
 case), every call is bounded by the `virsh_timeout` option and the summary is built from
-/etc/libvirt/qemu and /run/libvirt/qemu instead, saying why live data is missing. Nothing here may
-fail the sos run.
+/etc/libvirt/qemu and /run/libvirt/qemu instead, saying why live data is missing. A container's
+files are copied through the runtime (`podman exec NAME cat ...`): they may live only inside it
+(Kolla keeps /etc/libvirt/qemu in a named volume), where sos's libvirt plugin never looks. Nothing
+here may fail the sos run.
 """
 
 import json
@@ -35,7 +39,7 @@ try:  # sos 4.3+ takes PluginOpt objects only; 4.0-4.2 take tuples
 except ImportError:  # pragma: no cover - depends on the host's sos
     PluginOpt = None
 
-PLUGIN_VERSION = "1.0.0"
+PLUGIN_VERSION = "1.1.0"  # 1.1: a failed container's own libvirt files
 SUMMARY_SCHEMA_VERSION = 1
 NOVA_NS_PREFIX = "http://openstack.org/xmlns/libvirt/nova/"
 DEFAULT_CONTAINERS = r"^(nova_libvirt|nova_virtqemud|libvirt.*)$"
@@ -295,7 +299,7 @@ class LibvirtGuests(Plugin, IndependentPlugin, RedHatPlugin, DebianPlugin, Ubunt
         src = {"name": name, "kind": kind, "runtime": runtime, "container": container,
                "list_command": virsh + "list --all --uuid", "list_status": None,
                "live_data": False, "error": None, "domains": [], "_uuids": [],
-               "_persistent": set(), "_reasons": {}}
+               "_persistent": set(), "_reasons": {}, "_copies": []}
         self._sources.append(src)
         if kind == "host" and not any(os.access(self._host_path(d, "virsh"), os.X_OK)
                                       for d in ("/usr/bin", "/bin", "/usr/sbin")):
@@ -309,6 +313,8 @@ class LibvirtGuests(Plugin, IndependentPlugin, RedHatPlugin, DebianPlugin, Ubunt
                             if status == 124 else
                             "virsh failed (exit %s): %s" % (status, _one_line(res.get("output"))
                                                              or "libvirtd not reachable"))
+            if kind == "container":
+                self._copy_container_files(src, prefix, timeout)
             return
         uuids = [u.strip().lower() for u in res.get("output", "").splitlines() if u.strip()]
         pers = self.exec_cmd(virsh + "list --all --persistent --uuid", timeout=timeout)
@@ -333,6 +339,19 @@ class LibvirtGuests(Plugin, IndependentPlugin, RedHatPlugin, DebianPlugin, Ubunt
                 self.add_cmd_output(virsh + "dumpxml --inactive " + uuid,
                                     suggest_filename=uuid + ".inactive.xml",
                                     subdir=name + "/domains", timeout=timeout)
+
+    def _copy_container_files(self, src, prefix, timeout):
+        """virsh failed in a container: collect the domain files it keeps, through the runtime."""
+        for where, sub in (("/etc/libvirt/qemu", "etc"), ("/run/libvirt/qemu", "run")):
+            res = self.exec_cmd(prefix + "ls -1 " + where, timeout=timeout)
+            if res.get("status") != 0:
+                continue
+            for n in sorted(res.get("output", "").split()):
+                if not re.match(r"^[A-Za-z0-9_.+-]+\.xml$", n):  # names go into a command line
+                    continue
+                self.add_cmd_output(prefix + "cat %s/%s" % (where, n), suggest_filename=n,
+                                    subdir="%s/files/%s" % (src["name"], sub), timeout=timeout)
+                src["_copies"].append((sub, n))
 
     # -- the summary, written after every plugin has collected
 
@@ -363,11 +382,14 @@ class LibvirtGuests(Plugin, IndependentPlugin, RedHatPlugin, DebianPlugin, Ubunt
         for src in getattr(self, "_sources", []):
             if src["live_data"]:
                 self._live_domains(src)
-            if not src["live_data"] or not src["domains"]:
-                if src["kind"] == "host" and not src["live_data"]:
-                    self._file_domains(src)
-            for d in src["domains"]:
-                self._add_copied_files(d)
+            elif src["kind"] == "host":
+                self._file_domains(src, self._host_files(), "/etc/libvirt/qemu and /run/libvirt/qemu")
+            elif src["_copies"]:
+                self._file_domains(src, self._container_files(src),
+                                   "the container's /etc/libvirt/qemu and /run/libvirt/qemu")
+            if src["kind"] == "host":
+                for d in src["domains"]:
+                    self._add_copied_files(d)
             summary["sources"].append({k: v for k, v in src.items() if not k.startswith("_")})
         if getattr(self, "_setup_error", None):
             summary["error"] = self._setup_error
@@ -406,9 +428,7 @@ class LibvirtGuests(Plugin, IndependentPlugin, RedHatPlugin, DebianPlugin, Ubunt
                 dom["state"] = table[dom["domain_name"]]
             src["domains"].append(dom)
 
-    def _file_domains(self, src):
-        """virsh gave nothing: every domain libvirt keeps a file for, with its state from /run."""
-        by_uuid = {}
+    def _host_files(self):
         for where, kind in (("/etc/libvirt/qemu", "config"), ("/run/libvirt/qemu", "status")):
             directory = self._host_path(where)
             try:
@@ -418,29 +438,48 @@ class LibvirtGuests(Plugin, IndependentPlugin, RedHatPlugin, DebianPlugin, Ubunt
             for n in names:
                 try:
                     with open(os.path.join(directory, n), "r", encoding="utf-8", errors="replace") as f:
-                        facts = domain_facts(f.read())
-                except (IOError, OSError, ValueError):
+                        yield kind, n, f.read(), None
+                except (IOError, OSError):
                     continue
-                if not facts["uuid"]:
-                    continue
-                dom = by_uuid.setdefault(facts["uuid"], {
-                    "uuid": facts["uuid"], "domain_name": facts["domain_name"], "state": None,
-                    "state_reason": None, "persistent": False, "nova": None, "files": {},
-                    "_file": n})
-                if kind == "config":
-                    dom["persistent"] = True
-                    dom["nova"] = dom["nova"] or facts["nova"]
-                else:
-                    dom["state"], dom["state_reason"] = facts["state"], facts["state_reason"]
-                    dom["nova"] = facts["nova"] or dom["nova"]
+
+    def _container_files(self, src):
+        for sub, n in src["_copies"]:
+            rel = self._rel(src["name"], "files", sub, n)
+            text = self._read(rel)
+            if text:
+                yield ("config" if sub == "etc" else "status"), n, text, rel
+
+    def _file_domains(self, src, docs, origin):
+        """virsh gave nothing: every domain libvirt keeps a file for, with its state from /run."""
+        by_uuid = {}
+        for kind, n, text, rel in docs:
+            try:
+                facts = domain_facts(text)
+            except ValueError:
+                continue
+            if not facts["uuid"]:
+                continue
+            dom = by_uuid.setdefault(facts["uuid"], {
+                "uuid": facts["uuid"], "domain_name": facts["domain_name"], "state": None,
+                "state_reason": None, "persistent": False, "nova": None, "files": {}, "_file": n})
+            if rel:
+                dom["files"][kind] = rel
+            if kind == "config":
+                dom["persistent"] = True
+                dom["nova"] = dom["nova"] or facts["nova"]
+            else:
+                dom["state"], dom["state_reason"] = facts["state"], facts["state_reason"]
+                dom["nova"] = facts["nova"] or dom["nova"]
         for dom in by_uuid.values():
             if dom["state"] is None and dom["persistent"]:
                 dom["state"] = "shut off"
+            if src["kind"] != "host":
+                dom.pop("_file", None)
             src["domains"].append(dom)
         src["domains"].sort(key=lambda d: d["uuid"])
         if src["error"] is None:
             src["error"] = "no live data"
-        src["error"] += "; domains listed from /etc/libvirt/qemu and /run/libvirt/qemu"
+        src["error"] += "; domains listed from " + origin
 
     def _add_copied_files(self, dom):
         """Point at libvirt's own files when another plugin (sos's `libvirt`) copied them."""

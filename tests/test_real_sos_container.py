@@ -8,6 +8,7 @@ Needs root and `make rig`: skips without them, fails under CI.
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import tarfile
@@ -104,3 +105,48 @@ def test_analyzer_reads_the_container_source(reports, version, tmp_path):
 def test_containers_option_chooses_which_containers(reports, version):
     summary = json.loads(_members(reports[version, "excluded"])["sos_commands/libvirt_guests/summary.json"])
     assert [s["name"] for s in summary["sources"]] == ["host"]
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_container_libvirtd_hung_copies_its_own_files(reports, version, tmp_path):
+    """libvirtd not answering (SIGSTOP): the container's virsh is cut off by virsh_timeout, and the
+    plugin copies the container's own /etc/libvirt/qemu and /run/libvirt/qemu through `podman exec`
+    (where Kolla keeps them, sos's libvirt plugin never looks); the analyzer reads those copies."""
+    assert set(container.start()) == ALL
+    pid = int(subprocess.run(["pgrep", "-x", "libvirtd"], stdout=subprocess.PIPE,
+                             universal_newlines=True, check=True).stdout.split()[0])
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        path = sosrun.run_sos(version, str(tmp_path / "hung"), plugins="libvirt_guests",
+                              extra_args=["-k", "libvirt_guests.virsh_timeout=3"])[0]
+    finally:
+        os.kill(pid, signal.SIGCONT)
+        container.stop()
+    files = _members(path)
+    src = {s["name"]: s for s in json.loads(files["sos_commands/libvirt_guests/summary.json"])["sources"]}
+    c = src["container_nova_libvirt"]
+    assert c["live_data"] is False and c["error"].startswith("virsh timed out after 3 s"), c["error"]
+    assert c["error"].endswith("domains listed from the container's /etc/libvirt/qemu and /run/libvirt/qemu")
+    got = {d["uuid"]: d for d in c["domains"]}
+    assert set(got) == ALL
+    for uuid, name, display, state, persistent, _ns, _v in rig.GUESTS:
+        d = got[uuid]
+        assert (d["domain_name"], d["state"], d["persistent"]) == (name, state, persistent), uuid
+        assert (d["nova"] or {}).get("display_name") == display, uuid
+        if persistent:
+            assert d["files"]["config"] == DIR + "files/etc/%s.xml" % name
+            assert uuid.encode() in files[d["files"]["config"]]
+    assert not [p for p, data in files.items() if rig.VNC_PASSWORD.encode() in data]
+
+    out = tmp_path / "out.json"
+    proc = subprocess.run([sys.executable, "-m", "analyzer", "--format", "json", "-o", str(out), "-q", path],
+                          cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True,
+                          timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    guests = {g["uuid"]: g for g in json.loads(out.read_text())["guests"]}
+    assert set(guests) == ALL
+    for uuid, name, display, state, persistent, _ns, _v in rig.GUESTS:
+        g = guests[uuid]
+        assert (g["display_name"], g["state"]) == (display, state), uuid
+        if persistent:
+            assert {"kind": "container-etc-persistent", "path": DIR + "files/etc/%s.xml" % name} in g["sources"]

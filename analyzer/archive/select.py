@@ -24,6 +24,9 @@ PATTERNS: list[tuple[str, str, str]] = [
     ("plugin_summary", BYTES, r"(?:sos_commands|sos_strings)/libvirt_guests/summary\.json"),
     ("plugin_domain", BYTES, r"sos_commands/libvirt_guests/[^/]+/domains/[^/]+\.(?:live|inactive)\.xml"),
     ("plugin_list", BYTES, r"sos_commands/libvirt_guests/[^/]+/virsh_-r_list_--all[^/]*"),
+    # ... and a container's own libvirt files when its virsh failed (sources/libvirt_files.py)
+    ("plugin_etc_xml", BYTES, r"sos_commands/libvirt_guests/container_[^/]+/files/etc/" + _XML),
+    ("plugin_run_xml", BYTES, r"sos_commands/libvirt_guests/container_[^/]+/files/run/" + _XML),
     # sos's stock virsh plugin (sources/virsh.py)
     ("virsh_dumpxml", BYTES, r"sos_commands/(?:virsh|libvirt)/virsh_-r_dumpxml_[^/]+"),
     ("virsh_list", BYTES, r"sos_commands/(?:virsh|libvirt)/virsh_-r_list_--all"),

@@ -4,7 +4,9 @@ libvirtd, so the plugin's container path (`podman exec NAME virsh -r ...`) runs 
     python3 tests/rig/container.py start | stop
 
 The container's root file system is the host's virsh binary plus the shared libraries it links
-(found with ldd), `sleep` to keep it alive, and /run/libvirt bind-mounted: no image, no registry.
+(found with ldd), `sleep` to keep it alive, `ls` and `cat` (the plugin copies the container's own
+files with them when its virsh fails), and like TripleO's, /run/libvirt and /etc/libvirt/qemu
+bind-mounted: no image, no registry.
 
 One adaptation to this machine, not to what is tested: the sandbox refuses setrlimit during
 container init (`crun`/`runc`: "setrlimit RLIMIT_NOFILE: Operation not permitted"), so podman is
@@ -61,8 +63,8 @@ def _podman(*args, check=True, timeout=120):
 def _build_rootfs():
     if os.path.isdir(ROOTFS):
         shutil.rmtree(ROOTFS)
-    binaries = [shutil.which(b) for b in ("virsh", "sleep", "sh")]
-    for d in ("usr/bin", "run/libvirt", "var", "etc", "proc", "sys", "dev", "tmp"):
+    binaries = [shutil.which(b) for b in ("virsh", "sleep", "sh", "ls", "cat")]
+    for d in ("usr/bin", "run/libvirt", "var", "etc/libvirt/qemu", "proc", "sys", "dev", "tmp"):
         os.makedirs(os.path.join(ROOTFS, d))
     os.symlink("usr/bin", os.path.join(ROOTFS, "bin"))
     os.symlink("../run", os.path.join(ROOTFS, "var", "run"))
@@ -98,7 +100,8 @@ def start():
     stop()
     _build_rootfs()
     _podman("run", "-d", "--name", NAME, "--label", LABEL, "--network", "host",
-            "-v", "/run/libvirt:/run/libvirt", "--rootfs", ROOTFS, "/usr/bin/sleep", "infinity")
+            "-v", "/run/libvirt:/run/libvirt", "-v", "/etc/libvirt/qemu:/etc/libvirt/qemu:ro",
+            "--rootfs", ROOTFS, "/usr/bin/sleep", "infinity")
     res = subprocess.run(["podman", "exec", NAME, "virsh", "-r", "list", "--all", "--uuid"],
                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True, timeout=60)
     if res.returncode != 0:
