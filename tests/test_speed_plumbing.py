@@ -10,6 +10,7 @@ import pty
 import select
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -131,11 +132,28 @@ def test_decompressor_pipe_is_widened_and_reports_progress(inputs):
     path = str(inputs["report"])
     size = os.path.getsize(path)
     with open_stream(path, detect.XZ) as (stream, error, seekable):
-        if hasattr(stream, "fileno"):
-            assert fcntl.fcntl(stream.fileno(), F_GETPIPE_SZ) >= min(PIPE_SIZE, _pipe_max())
+        assert stream.pipe_capacity() >= min(PIPE_SIZE, _pipe_max())
         while stream.read(1 << 20):
             pass
         assert consumed(stream) == size
+        assert error() is None
+
+
+def test_decompressor_runs_ahead_of_a_slow_reader(tmp_path):
+    """While the parser is busy (a stretch of small files), xz goes on decompressing into the
+    reader thread's queue instead of waiting on a full 1 MiB pipe."""
+    import random
+    noise = random.Random(5).randbytes(12 << 20)  # incompressible: 12 MiB in, 12 MiB out
+    path = str(write_tarball(_host("compute-ahead", 1, 77), tmp_path, extra={"var/log/noise.bin": noise}))
+    size = os.path.getsize(path)
+    with open_stream(path, detect.XZ) as (stream, error, seekable):
+        assert stream.read(1 << 20)  # one chunk taken, then the reader "works" and takes nothing
+        deadline = time.monotonic() + 20
+        while consumed(stream) < size and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert consumed(stream) == size  # xz read all of its input: nothing made it wait
+        while stream.read(1 << 20):
+            pass
         assert error() is None
 
 

@@ -10,7 +10,13 @@ decompressor straight from the bundle with `os.sendfile`, never copied to a temp
 
 The pipe from the decompressor is enlarged to 1 MiB (F_SETPIPE_SZ, Linux): with the default 64 KiB
 the decompressor stalls whenever the analyzer spends a few milliseconds on one chunk, so the two
-processes take turns instead of running side by side. Every stream also carries `consumed()`: how
+processes take turns instead of running side by side. A pipe is still too small for the way a
+sosreport alternates: a run of thousands of small /proc files costs the parser more per byte than
+xz, a big log costs it less. So a reader thread (`_PipeReader`) drains the pipe into a queue of up
+to 32 MiB, and xz runs ahead through a stretch of small files instead of waiting for them; the
+thread reads in large pieces (it naps 2 ms after a short read, so xz fills the pipe without waking
+it for every 8 KiB it writes). On the single-block bench report this took 10-15% off the wall
+time (bench/RESULTS.md). Every stream also carries `consumed()`: how
 many bytes of the INPUT (compressed) slice have been taken so far, for the progress bar.
 """
 
@@ -23,9 +29,12 @@ import gzip
 import io
 import lzma
 import os
+import queue
 import shutil
 import subprocess
+import sys
 import threading
+import time
 from typing import BinaryIO, Callable, Iterator, Optional
 
 from analyzer.archive import detect
@@ -162,7 +171,7 @@ def _process_stream(args, f, offset, length):
         feeder.start()
         where = lambda: sent[0]  # noqa: E731
     _widen(proc.stdout.fileno())
-    proc.stdout.consumed = where
+    stream = _PipeReader(proc.stdout, where)
     stderr_chunks: list[bytes] = []
     drain = threading.Thread(
         target=lambda: stderr_chunks.extend(iter(lambda: proc.stderr.read(4096), b"")), daemon=True
@@ -190,21 +199,106 @@ def _process_stream(args, f, offset, length):
         return "%s: %s" % (prog, text)
 
     try:
-        yield proc.stdout, error
+        yield stream, error
         # Reap so error() sees the exit status; the stream was read to its end (or abandoned).
         try:
-            proc.wait(timeout=0.5 if proc.stdout.closed else 5)
+            proc.wait(timeout=0.5 if stream.closed else 5)
         except subprocess.TimeoutExpired:
             pass
     finally:
+        stream.close()
         if proc.poll() is None:
             proc.kill()
         proc.wait()
-        proc.stdout.close()
+        stream.join()
         drain.join(timeout=5)
         proc.stderr.close()
         if feeder is not None:
             feeder.join(timeout=5)
+
+
+class _PipeReader:
+    """The decompressor's stdout, drained by a thread into a bounded queue (see the module doc).
+
+    The thread owns the pipe: it alone reads and closes it, so a close() from the consumer never
+    races a read in progress. close() asks it to stop; it closes the pipe, and the decompressor,
+    if still writing, gets EPIPE and exits.
+    """
+
+    DEPTH = 32  # chunks of at most 1 MiB
+    NAP = 0.002  # after a read shorter than SHORT
+    SHORT = 256 << 10
+
+    def __init__(self, pipe: BinaryIO, consumed: Callable[[], int]) -> None:
+        self.consumed = consumed
+        self._pipe = pipe
+        self._queue: "queue.Queue[bytes]" = queue.Queue(self.DEPTH)
+        self._stop = threading.Event()
+        self._left = b""
+        self._eof = False
+        self.closed = False
+        # A 1 ms switch interval lets the thread take the GIL back soon after its read returns,
+        # while the parser holds it (the default 5 ms would let the pipe fill and xz wait).
+        if sys.getswitchinterval() > 0.001:
+            sys.setswitchinterval(0.001)
+        self._thread = threading.Thread(target=self._run, name="pipe-reader", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        fd = self._pipe.fileno()
+        try:
+            while not self._stop.is_set():
+                try:
+                    data = os.read(fd, PIPE_SIZE)
+                except OSError:
+                    data = b""
+                while not self._stop.is_set():
+                    try:
+                        self._queue.put(data, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if not data:
+                    return
+                if len(data) < self.SHORT:
+                    time.sleep(self.NAP)
+        finally:
+            self._pipe.close()
+
+    def read(self, n: int = -1) -> bytes:
+        """Up to the next queued chunk (at least one byte unless the stream ended)."""
+        if self._left:
+            data, self._left = self._left, b""
+        elif self._eof or self.closed:
+            return b""
+        else:
+            data = self._queue.get()
+            if not data:
+                self._eof = True
+                return b""
+        if 0 <= n < len(data):
+            data, self._left = data[:n], data[n:]
+        return data
+
+    def readinto(self, b) -> int:
+        data = self.read(len(b))
+        b[:len(data)] = data
+        return len(data)
+
+    def pipe_capacity(self) -> int:
+        """Bytes the pipe from the decompressor holds (F_GETPIPE_SZ; 0 if unknown)."""
+        try:
+            return fcntl.fcntl(self._pipe.fileno(), _F_SETPIPE_SZ + 1)  # F_GETPIPE_SZ
+        except (OSError, ValueError):
+            return 0
+
+    def close(self) -> None:
+        self.closed = True
+        self._stop.set()
+
+    def join(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
 
 
 class _PyStream(io.RawIOBase):
