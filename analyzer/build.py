@@ -6,11 +6,31 @@ This is where every source reader is called; each reads only the members tagged 
 
 from __future__ import annotations
 
+from typing import Optional
+
 from analyzer.archive.collect import Collected
 from analyzer.bounds import bound_observation, bound_report
 from analyzer.merge import merge
-from analyzer.model import Guest, GuestLogs, Report
+from analyzer.model import Guest, GuestLogs, ParseError, Report
+from analyzer.parsers.domain_xml import parse_domain
 from analyzer.sources import host, libvirt_files, plugin, virsh
+
+
+# Members whose parsing can start as soon as they arrive (see prepare).
+DOMAIN_TAGS = frozenset({"plugin_domain", "plugin_etc_xml", "plugin_run_xml", "virsh_dumpxml",
+                         "etc_xml", "run_xml", "container_etc_xml"})
+
+
+def prepare(tag: str, rel: str, data: bytes) -> Optional[object]:
+    """Called by the archive layer for each kept member, while the decompressor goes on: domain XML
+    is parsed now, in time the reader would otherwise spend waiting for xz, not after the stream.
+    The readers take the result (or the ParseError) from `Collected.prepared`."""
+    if tag not in DOMAIN_TAGS or not data.strip():
+        return None
+    try:
+        return parse_domain(data, rel)
+    except ParseError as e:
+        return e
 
 
 def build(report_id: str, path: str, c: Collected) -> tuple[Report, list[Guest]]:
@@ -21,11 +41,11 @@ def build(report_id: str, path: str, c: Collected) -> tuple[Report, list[Guest]]
 
     observations = []
     problems = list(c.problems)
-    obs, probs, report.plugin = plugin.read(c.files, c.tags)
+    obs, probs, report.plugin = plugin.read(c.files, c.tags, c.prepared)
     observations += obs
     problems += probs
     for reader in (virsh, libvirt_files):
-        obs, probs = reader.read(c.files, c.tags)
+        obs, probs = reader.read(c.files, c.tags, c.prepared)
         observations += obs
         problems += probs
     for p in [bound_report(report)] + [bound_observation(o) for o in observations]:

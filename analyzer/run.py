@@ -21,7 +21,7 @@ from typing import Callable, Optional
 
 from analyzer.archive.collect import Collected, Limits, read_archive, read_tree
 from analyzer.archive.inputs import InputError, Job, expand
-from analyzer.build import build
+from analyzer.build import build, prepare
 from analyzer.model import Guest, Problem, Report
 
 _SOS_TAGS_NOT_REPORT = {"sos_reports/manifest.json"}  # a collect bundle has this too
@@ -80,10 +80,10 @@ def process(job: Job, key: tuple, limits: Limits, progress: Optional[Callable[[i
             _count_live(n)
     try:
         if job.kind == "dir":
-            c = read_tree(job.label, job.path, limits)
+            c = read_tree(job.label, job.path, limits, prepare=prepare)
         else:
             c = read_archive(job.label, job.path, job.kind, limits, job.offset, job.length,
-                             progress=progress)
+                             progress=progress, prepare=prepare)
     except OSError as e:
         return JobResult(job, key, error="cannot read: %s" % (e.strerror or e))
     except Exception as e:  # a bug: this input is lost, the other inputs are still analyzed

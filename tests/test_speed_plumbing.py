@@ -176,3 +176,28 @@ def _pipe_max():
         return int(Path("/proc/sys/fs/pipe-max-size").read_text())
     except OSError:
         return 1 << 16
+
+
+def test_domain_xml_is_parsed_while_the_stream_goes_on(inputs, monkeypatch):
+    """Each kept domain document is parsed as it arrives (build.prepare), in time the reader would
+    otherwise spend waiting for xz; building the report afterwards parses nothing again, and gives
+    what it gives without the head start."""
+    import dataclasses
+    from analyzer.archive.collect import Limits, read_archive
+    from analyzer.build import build, prepare
+    from analyzer.parsers import domain_xml
+
+    path = str(inputs["report"])
+    early = read_archive("r", path, detect.XZ, Limits(), prepare=prepare)
+    late = read_archive("r", path, detect.XZ, Limits())
+    assert early.prepared and all(early.tags[rel].endswith(("xml", "domain")) for rel in early.prepared)
+    assert late.prepared == {}
+    expected = build("r", path, late)
+
+    calls = []
+    real = domain_xml.parse_domain
+    monkeypatch.setattr(domain_xml, "parse_domain", lambda data, rel: calls.append(rel) or real(data, rel))
+    got = build("r", path, early)
+    assert calls == []
+    assert [dataclasses.asdict(g) for g in got[1]] == [dataclasses.asdict(g) for g in expected[1]]
+    assert got[0].problems == expected[0].problems

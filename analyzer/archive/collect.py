@@ -16,7 +16,7 @@ import os
 import stat
 import tempfile
 from dataclasses import dataclass, field
-from typing import Callable, Iterator, Optional
+from typing import Any, Callable, Iterator, Optional
 
 from analyzer.archive import detect, select
 from analyzer.archive.decompress import consumed, open_stream
@@ -38,6 +38,10 @@ class Limits:
     max_total: int = 64 << 30  # decompressed bytes read from one report
     max_depth: int = 3  # collect bundles inside collect bundles ...
     spill_dir: Optional[str] = None  # where reports inside compressed bundles are spilled
+
+
+# (tag, relpath, bytes) -> anything worth computing at once for a kept member, or None
+Prepare = Callable[[str, str, bytes], Any]
 
 
 @dataclass
@@ -91,6 +95,9 @@ class Collected:
     members: int = 0
     bytes_read: int = 0
     damaged: Optional[str] = None  # why reading stopped early, if it did
+    # rel -> what `prepare` made of a kept member as soon as it arrived (build.prepare: parsed
+    # domain XML), while the decompressor went on: that work then costs no time after the stream.
+    prepared: dict[str, Any] = field(default_factory=dict)
 
 
 def _unsafe(name: str) -> Optional[str]:
@@ -102,8 +109,9 @@ def _unsafe(name: str) -> Optional[str]:
 
 
 class Collector:
-    def __init__(self, label: str, limits: Limits) -> None:
+    def __init__(self, label: str, limits: Limits, prepare: Optional[Prepare] = None) -> None:
         self.limits = limits
+        self.prepare = prepare
         self.out = Collected(label=label)
         self.problems = Problems()
         self._nova = NovaLogScanner()
@@ -188,8 +196,12 @@ class Collector:
                 self.problems.add(rel, "skipped: %d bytes is over the %d MiB per-file cap (--max-member-size)"
                                   % (m.size, self.limits.max_member >> 20), group="oversized members")
                 return
-            self.out.files[rel] = data.read(m.size)
+            kept = self.out.files[rel] = data.read(m.size)
             self.out.tags[rel] = tag
+            if self.prepare is not None:
+                made = self.prepare(tag, rel, kept)
+                if made is not None:
+                    self.out.prepared[rel] = made
         elif tag == "nova_log":
             self._nova.start(rel)
             for piece in data.chunks():
@@ -309,9 +321,10 @@ class _FileData(MemberData):
 
 def read_archive(label: str, path: str, kind: str, limits: Limits, offset: int = 0,
                  length: Optional[int] = None, threads: int = 0,
-                 progress: Optional[Callable[[int], None]] = None) -> Collected:
+                 progress: Optional[Callable[[int], None]] = None,
+                 prepare: Optional[Prepare] = None) -> Collected:
     """Stream one tar (plain or compressed) once, keeping what the analyzer needs."""
-    col = Collector(label, limits)
+    col = Collector(label, limits, prepare)
     damaged: Optional[str] = None
     tar_damage: Optional[str] = None
     ended = False
@@ -353,9 +366,9 @@ def read_archive(label: str, path: str, kind: str, limits: Limits, offset: int =
     return col.finish(members, bytes_read, damaged)
 
 
-def read_tree(label: str, root: str, limits: Limits) -> Collected:
+def read_tree(label: str, root: str, limits: Limits, prepare: Optional[Prepare] = None) -> Collected:
     """Walk an extracted report, descending only where a wanted member can be."""
-    col = Collector(label, limits)
+    col = Collector(label, limits, prepare)
     col._root_decided = True
     col.out.root = os.path.basename(os.path.normpath(root))
     real_root = os.path.realpath(root)

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
-from typing import Optional
+from typing import Mapping, Optional
 
 # The C parser by name: it calls `target.doctype()` as `<!DOCTYPE` starts. (The pure-Python
 # fallback of ET.XMLParser would read the DTD first.)
@@ -240,6 +240,16 @@ def parse_domain(data: bytes, path: str) -> DomainDef:
     except (ValueError, TypeError, AttributeError, KeyError, IndexError, RecursionError) as e:
         # Well-formed XML of an unexpected shape: still this file's problem, never a crash.
         raise ParseError("unexpected domain XML structure (%s: %s)" % (e.__class__.__name__, str(e)[:120])) from None
+
+
+def parse_kept(files: Mapping[str, bytes], prepared: Optional[Mapping[str, object]], rel: str) -> DomainDef:
+    """The document `rel`, parsed when it arrived (build.prepare) or now. Raises ParseError only."""
+    made = prepared.get(rel) if prepared else None
+    if isinstance(made, DomainDef):
+        return made
+    if isinstance(made, ParseError):
+        raise made
+    return parse_domain(files[rel], rel)
 
 
 def _domain(root: ET.Element) -> DomainDef:

@@ -14,18 +14,19 @@ file is shut off (inferred in `merge`).
 
 from __future__ import annotations
 
-from typing import Mapping
+from typing import Mapping, Optional
 
 from analyzer.model import (KIND_CONTAINER_ETC, KIND_CONTAINER_RUN, KIND_ETC, KIND_RUN, Observation, ParseError,
                             Problem, Source)
-from analyzer.parsers.domain_xml import parse_domain
+from analyzer.parsers.domain_xml import parse_kept
 
 _KINDS = {"etc_xml": (KIND_ETC, False), "run_xml": (KIND_RUN, True),
           "container_etc_xml": (KIND_CONTAINER_ETC, False),
           "plugin_etc_xml": (KIND_CONTAINER_ETC, False), "plugin_run_xml": (KIND_CONTAINER_RUN, True)}
 
 
-def read(files: Mapping[str, bytes], tags: Mapping[str, str]) -> tuple[list[Observation], list[Problem]]:
+def read(files: Mapping[str, bytes], tags: Mapping[str, str], prepared: Optional[Mapping[str, object]] = None
+         ) -> tuple[list[Observation], list[Problem]]:
     observations: list[Observation] = []
     problems: list[Problem] = []
     for rel, tag in tags.items():
@@ -33,7 +34,7 @@ def read(files: Mapping[str, bytes], tags: Mapping[str, str]) -> tuple[list[Obse
             continue
         kind, live = _KINDS[tag]
         try:
-            d = parse_domain(files[rel], rel)
+            d = parse_kept(files, prepared, rel)
         except ParseError as e:
             problems.append(Problem(path=rel, reason=str(e)))
             continue

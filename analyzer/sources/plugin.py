@@ -20,7 +20,7 @@ from typing import Any, Mapping, Optional
 from analyzer.model import (KIND_PLUGIN_INACTIVE, KIND_PLUGIN_LIVE, KIND_PLUGIN_SUMMARY, IP, Flavor,
                             Image, NovaMeta, Observation, Owner, ParseError, Person, Port, Problem,
                             Root, Source)
-from analyzer.parsers.domain_xml import parse_domain
+from analyzer.parsers.domain_xml import parse_kept
 
 _DOMAIN_FILE = re.compile(r".*/domains/(?P<uuid>[^/]+)\.(?P<which>live|inactive)\.xml$")
 
@@ -72,7 +72,7 @@ def nova_from_dict(v: Any) -> Optional[NovaMeta]:
     )
 
 
-def read(files: Mapping[str, bytes], tags: Mapping[str, str]
+def read(files: Mapping[str, bytes], tags: Mapping[str, str], prepared: Optional[Mapping[str, object]] = None
          ) -> tuple[list[Observation], list[Problem], Optional[dict[str, Any]]]:
     observations: list[Observation] = []
     problems: list[Problem] = []
@@ -95,7 +95,7 @@ def read(files: Mapping[str, bytes], tags: Mapping[str, str]
             live = m.group("which") == "live"
             data = files[rel]
             try:
-                d = parse_domain(data, rel)
+                d = parse_kept(files, prepared, rel)
             except ParseError as e:
                 problems.append(Problem(path=rel, reason=str(e)))
                 continue

@@ -16,11 +16,11 @@ attribute is live, one without is the inactive definition.
 from __future__ import annotations
 
 import re
-from typing import Mapping
+from typing import Mapping, Optional
 
 from analyzer.model import (KIND_VIRSH_DUMPXML, KIND_VIRSH_LIST, Observation, ParseError, Problem,
                             Source)
-from analyzer.parsers.domain_xml import parse_domain
+from analyzer.parsers.domain_xml import parse_kept
 
 _STATES = ("running", "idle", "paused", "in shutdown", "shut off", "crashed", "pmsuspended", "blocked")
 _ROW = re.compile(r"^\s*(?P<id>\d+|-)\s+(?P<name>.+?)\s+(?P<state>%s)\s*$" % "|".join(_STATES))
@@ -36,7 +36,8 @@ def parse_list(text: str) -> list[tuple[str, str, str]]:
     return rows
 
 
-def read(files: Mapping[str, bytes], tags: Mapping[str, str]) -> tuple[list[Observation], list[Problem]]:
+def read(files: Mapping[str, bytes], tags: Mapping[str, str], prepared: Optional[Mapping[str, object]] = None
+         ) -> tuple[list[Observation], list[Problem]]:
     observations: list[Observation] = []
     problems: list[Problem] = []
     for rel, tag in tags.items():
@@ -50,7 +51,7 @@ def read(files: Mapping[str, bytes], tags: Mapping[str, str]) -> tuple[list[Obse
                 problems.append(Problem(path=rel, reason="empty: the virsh command printed nothing"))
                 continue
             try:
-                d = parse_domain(data, rel)
+                d = parse_kept(files, prepared, rel)
             except ParseError as e:
                 problems.append(Problem(path=rel, reason=str(e)))
                 continue
