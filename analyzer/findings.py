@@ -85,7 +85,8 @@ def nova_version_mismatch(reports: dict[str, Report], guests: list[Guest]) -> It
                     % (_name(g), _host(g), versions.describe(booted), relation, versions.describe(installed)),
             guests=[g.uuid], hosts=[_host(g)],
             evidence=[Evidence(_src(g), "nova:package version (at boot)", booted),
-                      Evidence(None, "nova package installed on %s" % _host(g), installed)])
+                      Evidence(report.packages.sources.get("nova") if report else None,
+                               "nova package installed on %s" % _host(g), installed)])
 
 
 def flavor_resource_mismatch(reports: dict[str, Report], guests: list[Guest]) -> Iterable[Finding]:

@@ -260,6 +260,7 @@ class Packages:
     nova: Optional[str] = None
     libvirt: Optional[str] = None
     qemu: Optional[str] = None
+    sources: dict[str, str] = field(default_factory=dict)  # {"nova": path in the report it came from}
 
 
 @dataclass

@@ -553,6 +553,9 @@ def test_e2e_version_mismatch_names_both_versions_and_series(doc):
     assert "2014.2.1 (Juno), older than" in f["message"]
     assert "3:27.1.0-0ubuntu1 (2023.1 Antelope)" in f["message"]
     assert f["severity"] == "warning"
+    # both versions say where they were read: the guest's XML, the host's package list
+    assert f["evidence"][0]["path"].endswith(".xml")
+    assert f["evidence"][1]["path"] == "sos_commands/dpkg/dpkg_-l"
 
 
 def test_e2e_log_errors_give_count_and_lines(doc):

@@ -193,8 +193,10 @@ def test_rpm_host_versions_without_package_data(tmp_path):
     subprocess.run(["tar", "-cf", str(tarball), "-C", str(tree.parent), tree.name], check=True)
     status, doc = _run(tmp_path, tarball)
     assert status == 0
+    listing = "sos_commands/rpm/sh_-c_rpm_--nodigest_-qa_--qf_-59_NVRA_INSTALLTIME_date_sort_-V"
     assert doc["reports"][0]["packages"] == {"nova": "14.0.3-8.el7ost", "libvirt": "4.5.0-10.el7",
-                                             "qemu": "2.12.0-18.el7"}
+                                             "qemu": "2.12.0-18.el7",
+                                             "sources": {"nova": listing, "libvirt": listing, "qemu": listing}}
 
 
 @pytest.mark.parametrize("ps,nova", [
@@ -207,4 +209,6 @@ def test_rpm_host_versions_without_package_data(tmp_path):
 ])
 def test_nova_version_from_a_container_image_only_when_the_tag_is_novas(ps, nova):
     from analyzer.sources.host import _packages
-    assert _packages({"sos_commands/podman/podman_ps": ps.encode()}).nova == nova
+    got = _packages({"sos_commands/podman/podman_ps": ps.encode()})
+    assert got.nova == nova
+    assert got.sources == ({"nova": "sos_commands/podman/podman_ps"} if nova else {})

@@ -124,6 +124,7 @@ def read(report: Report, files: Mapping[str, bytes], root: Optional[str]) -> Non
 
 def _packages(files: Mapping[str, bytes]) -> Packages:
     found: dict[str, str] = {}
+    where: dict[str, str] = {}
     dpkg = _text(files, "sos_commands/dpkg/dpkg_-l")
     if dpkg:
         installed = {}
@@ -134,11 +135,11 @@ def _packages(files: Mapping[str, bytes]) -> Packages:
         for key, names in _DPKG_NAMES.items():
             for n in names:
                 if n in installed:
-                    found[key] = installed[n]
+                    found[key], where[key] = installed[n], "sos_commands/dpkg/dpkg_-l"
                     break
     # `installed-rpms` is a symlink to the sh_-c_rpm_... output (links are not followed): read both.
     rpm_cmd = sorted(p for p in files if p.startswith("sos_commands/rpm/sh_-c_rpm_--nodigest_-qa"))
-    _, rpms = _first(files, "installed-rpms", "sos_commands/rpm/package-data", *rpm_cmd)
+    rpm_path, rpms = _first(files, "installed-rpms", "sos_commands/rpm/package-data", *rpm_cmd)
     if rpms:
         installed = {}
         for line in rpms.splitlines():
@@ -150,7 +151,7 @@ def _packages(files: Mapping[str, bytes]) -> Packages:
                 continue
             for n in names:
                 if n in installed:
-                    found[key] = installed[n]
+                    found[key], where[key] = installed[n], rpm_path or ""
                     break
     if "nova" not in found:
         for p in ("sos_commands/podman/podman_ps", "sos_commands/podman/podman_ps_-a",
@@ -158,9 +159,9 @@ def _packages(files: Mapping[str, bytes]) -> Packages:
             tags = [m.group("tag") for m in _NOVA_IMAGE.finditer(_text(files, p) or "")
                     if not _PRODUCT_IMAGE.search(m.group("image"))]
             if tags:
-                found["nova"] = tags[0]
+                found["nova"], where["nova"] = tags[0], p
                 break
-    return Packages(**found)
+    return Packages(**found, sources=where)
 
 
 def _runs_nova_compute(files: Mapping[str, bytes], packages: Packages) -> tuple[Optional[bool], Optional[str]]:
