@@ -308,7 +308,10 @@ def _end_workers(pool: cf.ProcessPoolExecutor) -> None:
     procs = list((getattr(pool, "_processes", None) or {}).values())
     pool.shutdown(wait=False, cancel_futures=True)
     for p in procs:
-        p.terminate()
+        # SIGKILL, not SIGTERM: a worker still starting up has the parent's SIGTERM handler, and
+        # would print a traceback. A worker holds nothing to clean up (the spill directory is
+        # ours); its xz dies on the broken pipe.
+        p.kill()
     for p in procs:
         p.join(5)
 

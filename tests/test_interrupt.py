@@ -57,6 +57,13 @@ def _session(sid: int) -> list:
     return out
 
 
+def _cmdline(pid: str) -> str:
+    try:
+        return Path("/proc/%s/cmdline" % pid).read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return pid
+
+
 def _workers(pid: int) -> list:
     kids = []
     for status in glob.glob("/proc/[0-9]*/status"):
@@ -93,12 +100,12 @@ def test_interrupted_run_cleans_up(bundle, tmp_path, sig, group, status, line):
     else:
         os.kill(p.pid, sig)
     err = p.communicate(timeout=30)[1].decode()
-    assert p.returncode == status
+    assert p.returncode == status, err[-2000:]
     assert err.splitlines() == [line], err[-2000:]
-    assert list(tmp.iterdir()) == []
+    assert sorted(str(q.relative_to(tmp)) for q in tmp.rglob("*")) == []
     assert not out.exists()
     for _ in range(100):  # workers and their xz are gone too
         if not _session(p.pid):
             break
         time.sleep(0.05)
-    assert _session(p.pid) == []
+    assert [_cmdline(q) for q in _session(p.pid)] == []
