@@ -120,3 +120,42 @@ def test_installer_without_sos_says_so(tmp_path):
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
     assert out.returncode != 0 and "sos is not importable" in out.stderr
     assert "Traceback" not in out.stderr
+
+
+def _python36():
+    import glob
+    import shutil
+    for cand in sorted(glob.glob(os.path.expanduser("~/.pyenv/versions/3.6*/bin/python3.6"))) + [
+            "/usr/bin/python3.6", "/usr/local/bin/python3.6", shutil.which("python3.6") or ""]:
+        if cand and "/shims/" not in cand and os.access(cand, os.X_OK):
+            return cand
+    return None
+
+
+def test_plugin_imports_and_runs_its_helpers_under_python_3_6(tmp_path):
+    """Not only the syntax: a real Python 3.6 (RHEL 8's platform Python) loads the plugin under the
+    real sos 4.0 and runs its XML and summary helpers on a real Nova domain."""
+    py36 = _python36()
+    if py36 is None:
+        pytest.skip("no Python 3.6 interpreter on this machine (the rig does not install one)")
+    require(os.path.isdir(SYSTEM_SOS), "the system sos 4.0 is not installed (make rig)")
+    (tmp_path / "sos").symlink_to(SYSTEM_SOS)
+    xml = sorted(p for p in os.listdir(os.path.join(SHARED, "real-world-xml")) if p.startswith("06_"))[0]
+    code = (
+        "import sys, json, importlib.util\n"
+        "sys.path.insert(0, sys.argv[1])\n"
+        "spec = importlib.util.spec_from_file_location('libvirt_guests', sys.argv[2])\n"
+        "m = importlib.util.module_from_spec(spec); spec.loader.exec_module(m)\n"
+        "facts = m.domain_facts(open(sys.argv[3], encoding='utf-8').read())\n"
+        "summary = {'sources': [{'name': 'host', 'kind': 'host', 'live_data': True, 'error': None,\n"
+        "            'list_command': 'virsh -r list --all --uuid', 'domains': [dict(facts, state='running',\n"
+        "            state_reason='booted', persistent=True, files={})]}]}\n"
+        "print(json.dumps({'version': sys.version_info[:2], 'name': facts['nova']['display_name'],\n"
+        "                  'table': m.summary_table(summary)}))\n")
+    out = subprocess.run([py36, "-c", code, str(tmp_path), PLUGIN, os.path.join(SHARED, "real-world-xml", xml)],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    got = __import__("json").loads(out.stdout)
+    assert got["version"] == [3, 6]
+    assert got["name"] == "provider-instance"
+    assert "provider-instance" in got["table"]
