@@ -272,7 +272,14 @@ class _PipeReader:
         elif self._eof or self.closed:
             return b""
         else:
-            data = self._queue.get()
+            while True:
+                try:
+                    data = self._queue.get(timeout=0.5)
+                    break
+                except queue.Empty:
+                    if not self._thread.is_alive() and self._queue.empty():  # it died: stream over
+                        data = b""
+                        break
             if not data:
                 self._eof = True
                 return b""
