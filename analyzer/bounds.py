@@ -18,7 +18,7 @@ from typing import Any, Optional
 from analyzer.model import Observation, Problem, Report
 
 MAX_VALUE = 4096  # characters of one field (names, paths, metadata values)
-MAX_XML = 1 << 20  # characters of one raw XML document kept for the report's "raw XML" view
+MAX_XML = 1 << 20  # bytes of one raw XML document kept for the report's "raw XML" view
 
 
 def clip(text: str, limit: int = MAX_VALUE) -> str:
@@ -54,7 +54,7 @@ class _Clipper:
             new = [self.value(x, where) for x in v]
             return v if all(a is b for a, b in zip(new, v)) else new
         if isinstance(v, dict):
-            items = [(self.value(k, where) if isinstance(k, str) else k, self.value(x, "%s.%s" % (where, k)))
+            items = [(self.value(k, where) if isinstance(k, str) else k, self.value(x, "%s.%s" % (where, str(k)[:80])))
                      for k, x in v.items()]
             return v if all(a is k and b is x for (a, b), (k, x) in zip(items, v.items())) else dict(items)
         if dataclasses.is_dataclass(v) and not isinstance(v, type):
