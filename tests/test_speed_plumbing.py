@@ -201,3 +201,13 @@ def test_domain_xml_is_parsed_while_the_stream_goes_on(inputs, monkeypatch):
     assert calls == []
     assert [dataclasses.asdict(g) for g in got[1]] == [dataclasses.asdict(g) for g in expected[1]]
     assert got[0].problems == expected[0].problems
+
+
+def test_a_broken_document_prepared_early_holds_nothing_of_its_parser():
+    """10,000 broken XML files in a report (issue 6's corpus) were 120 MiB while waiting for the
+    build: each kept error held, through its traceback and context, the expat parser's buffers."""
+    from analyzer.build import prepare
+    from analyzer.model import ParseError
+    made = prepare("etc_xml", "etc/libvirt/qemu/junk.xml", b"<domain>")
+    assert isinstance(made, ParseError) and "malformed XML" in str(made)
+    assert made.__traceback__ is None and made.__context__ is None and made.__cause__ is None
