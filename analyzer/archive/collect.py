@@ -354,6 +354,9 @@ def read_archive(label: str, path: str, kind: str, limits: Limits, offset: int =
         bytes_read = reader.bytes_read
         if damaged is None and tar_damage is None:
             damaged = error()
+            # The tar ended; whatever the decompressor still has (padding, or anything a hostile
+            # archive put after the end marker) is not read: stop it now rather than wait for it.
+            stream.close()
         elif not ended:
             # Stopped with data still coming (a cap, a damaged tar header): closing the pipe stops
             # the decompressor now, instead of waiting for it to give up writing.

@@ -560,6 +560,22 @@ class Corpus:
         p.write_bytes(data[: len(data) - (1 << 20)])
         return Case("xz-truncated", [str(p)], problem=r"stopped reading: archive is truncated at byte \d+ \(xz: Unexpected end of input\)$")
 
+    def case_trailing_data(self, d: Path) -> Case:
+        """256 MiB of zeros after the tar's end marker, inside the xz stream: nothing of it is
+        needed, and the analyzer must not sit waiting for xz to get rid of it (it waited 5 s)."""
+        top, raws = report_raws()
+
+        def chunks():
+            yield from tar_chunks(raws)
+            block = bytes(1 << 20)
+            for _ in range(256):
+                yield block
+        p = d / (top + ".tar.xz")
+        p.parent.mkdir(parents=True, exist_ok=True)
+        with open(p, "wb") as out:
+            _compress(chunks(), out, "xz")
+        return Case("trailing-data", [str(p)], max_seconds=3.0)
+
     def case_xz_corrupt(self, d: Path) -> Case:
         p = self._padded(d, "corrupt")
         data = bytearray(p.read_bytes())
