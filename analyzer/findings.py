@@ -26,21 +26,10 @@ ABNORMAL = {"crashed": "critical", "paused": "warning", "blocked": "warning",
 # A paused guest is down, not merely stuck, when libvirt paused it because the storage under it
 # failed (`virsh domstate --reason` spells it "I/O error") or a post-copy migration failed.
 PAUSED_CRITICAL = {"ioerror", "i/o error", "post-copy failed", "postcopy-failed"}
-# /run/libvirt/qemu/NAME.xml `<domstatus state=...>` spells states the XML way, virsh the human way.
-_STATE_ALIASES = {"shutdown": "in shutdown", "shutoff": "shut off", "nostate": "no state"}
 # Sources that say a guest's state (for the evidence of abnormal-state).
 _STATE_KINDS = (KIND_PLUGIN_SUMMARY, KIND_VIRSH_LIST, KIND_RUN, "container-run-status")
 
 Check = Callable[[dict[str, Report], list[Guest]], Iterable[Finding]]
-
-
-def state_of(g: Guest) -> Optional[str]:
-    """The guest's libvirt state in `virsh list` spelling, whichever source reported it.
-
-    >>> state_of(Guest(uuid="u", state="shutdown"))
-    'in shutdown'
-    """
-    return _STATE_ALIASES.get(g.state, g.state) if g.state else None
 
 
 def _name(g: Guest) -> str:
@@ -127,8 +116,8 @@ def uuid_on_multiple_hosts(reports: dict[str, Report], guests: list[Guest]) -> I
         if len(hosts) < 2:
             continue
         gs = sorted(gs, key=lambda x: (_host(x), x.report or ""))
-        active = sorted({_host(g) for g in gs if state_of(g) in ACTIVE})
-        where = ", ".join("%s (%s)" % (_host(g), state_of(g) or "state unknown") for g in gs)
+        active = sorted({_host(g) for g in gs if g.state in ACTIVE})
+        where = ", ".join("%s (%s)" % (_host(g), g.state or "state unknown") for g in gs)
         name = next((g.display_name for g in gs if g.display_name), None) or gs[0].domain_name or "?"
         yield Finding(
             code="uuid-on-multiple-hosts", severity="critical" if len(active) > 1 else "warning",
@@ -137,7 +126,7 @@ def uuid_on_multiple_hosts(reports: dict[str, Report], guests: list[Guest]) -> I
                        "; it is ACTIVE on %s: two qemu processes on one disk risk corruption." % " and ".join(active)
                        if len(active) > 1 else "; a leftover of a migration or evacuation?"),
             guests=[uuid], hosts=hosts,
-            evidence=[Evidence(_src(g), "state on %s" % _host(g), state_of(g)) for g in gs])
+            evidence=[Evidence(_src(g), "state on %s" % _host(g), g.state) for g in gs])
 
 
 def display_name_shared(reports: dict[str, Report], guests: list[Guest]) -> Iterable[Finding]:
@@ -182,7 +171,7 @@ def abnormal_state(reports: dict[str, Report], guests: list[Guest]) -> Iterable[
     """crashed (critical), paused for an I/O error or a failed post-copy migration (critical),
     any other pause, blocked, pmsuspended or in shutdown (warning)."""
     for g in guests:
-        state = state_of(g)
+        state = g.state
         if state not in ABNORMAL:
             continue
         severity = ABNORMAL[state]
@@ -321,8 +310,8 @@ def disk_shared(reports: dict[str, Report], guests: list[Guest]) -> Iterable[Fin
     volumes; otherwise two guests writing one disk corrupt it (a failed detach or evacuation)."""
     for disk, gs in sorted(_shared(guests, _disk_keys).items()):
         uuids = sorted(gs)
-        active = [u for u in uuids if state_of(gs[u]) in ACTIVE]
-        listing = _listing(["%s on %s (%s)" % (_name(gs[u]), _host(gs[u]), state_of(gs[u]) or "state unknown")
+        active = [u for u in uuids if gs[u].state in ACTIVE]
+        listing = _listing(["%s on %s (%s)" % (_name(gs[u]), _host(gs[u]), gs[u].state or "state unknown")
                              for u in uuids])
         yield Finding(
             code="disk-shared", severity="warning",

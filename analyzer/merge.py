@@ -7,8 +7,12 @@ Which source wins for what, and why:
   the guest is not running. Where both exist and disagree, the disagreement is kept in
   `differences` (interface attach/detach updates only the live copy, and resize or hand edits can
   leave the two apart): nothing is silently overwritten.
-- state comes from what libvirt said at collection time (the plugin's summary, `virsh list`, /run's
-  `<domstatus>`); when nothing live mentions a persistent guest it was shut off.
+- state comes from the freshest source that says one (the plugin's summary, `virsh list`, /run's
+  `<domstatus>`); when nothing live mentions a persistent guest it was shut off. The reason comes
+  from whichever of them carries one for that same state: `virsh list` has none, and a guest that
+  /run says is paused for `ioerror` must not lose that to it.
+- log lines (nova-compute, qemu) are attached to the guest the other sources found; they never
+  make a guest of their own.
 - persistence: the plugin says it; otherwise a guest with a persistent definition is persistent,
   and one seen only live is transient, but only in a report where persistent configs were collected
   at all (otherwise we do not know).
@@ -78,13 +82,19 @@ def differences(live: Observation, persistent: Observation) -> list[Difference]:
 def merge(report_id: str, host: Optional[str], observations: list[Observation]
           ) -> tuple[list[Guest], list[Problem]]:
     problems: list[Problem] = []
+    logs = [o for o in observations if o.is_log]
+    observations = [o for o in observations if not o.is_log]
     name_to_uuid: dict[str, str] = {}
     for o in observations:
         if o.uuid and o.domain_name:
             name_to_uuid.setdefault(o.domain_name, o.uuid)
+
+    def uuid_of(o: Observation) -> Optional[str]:
+        return o.uuid or (name_to_uuid.get(o.domain_name) if o.domain_name else None)
+
     by_uuid: dict[str, list[Observation]] = defaultdict(list)
     for o in observations:
-        uuid = o.uuid or (name_to_uuid.get(o.domain_name) if o.domain_name else None)
+        uuid = uuid_of(o)
         if uuid is None:
             if o.definition is not None:
                 why = "domain XML has no <uuid>: the guest cannot be identified"
@@ -95,6 +105,12 @@ def merge(report_id: str, host: Optional[str], observations: list[Observation]
         by_uuid[uuid].append(o)
     persistent_collected = any(o.source.kind in _PERSISTENT_KINDS for o in observations)
     guests = [_guest(report_id, host, uuid, obs, persistent_collected) for uuid, obs in by_uuid.items()]
+    by_guest = {g.uuid: g for g in guests}
+    for o in sorted(logs, key=lambda o: (o.source.kind, o.source.path)):
+        g = by_guest.get(uuid_of(o) or "")
+        if g is not None:
+            g.logs.nova_compute = g.logs.nova_compute or o.nova_log
+            g.logs.qemu = g.logs.qemu or o.qemu_log
     guests.sort(key=lambda g: (g.domain_name or "", g.uuid))
     return guests, problems
 
@@ -115,9 +131,10 @@ def _guest(report_id: str, host: Optional[str], uuid: str, obs: list[Observation
             g.sources.append(s)
     g.domain_name = (d.name if d else None) or next((o.domain_name for o in obs if o.domain_name), None)
 
-    state_obs = next((o for k in _STATE_ORDER for o in obs if o.source.kind == k and o.state), None)
-    if state_obs is not None:
-        g.state, g.state_reason = state_obs.state, state_obs.state_reason
+    sayers = [o for k in _STATE_ORDER for o in obs if o.source.kind == k and o.state]
+    if sayers:
+        g.state = sayers[0].state
+        g.state_reason = next((o.state_reason for o in sayers if o.state == g.state and o.state_reason), None)
     elif live is not None and live.definition and live.definition.status_state:
         g.state, g.state_reason = live.definition.status_state, live.definition.status_reason
     elif live is not None:

@@ -17,11 +17,7 @@ SCHEMA_VERSION = 1
 SEVERITIES = ("critical", "warning", "info")
 
 
-class AnalyzerError(Exception):
-    """An input the analyzer cannot use at all: one clear line for the user, exit status 2."""
-
-
-class ParseError(AnalyzerError):
+class ParseError(Exception):
     """A single file inside a report could not be parsed; it becomes a report `problem`."""
 
 
@@ -43,9 +39,8 @@ KIND_ETC = "etc-persistent"  # etc/libvirt/qemu/NAME.xml
 KIND_RUN = "run-status"  # run/libvirt/qemu/NAME.xml (<domstatus>)
 KIND_CONTAINER_ETC = "container-etc-persistent"  # TripleO/kolla config-data copies
 KIND_CONTAINER_RUN = "container-run-status"
-
-LIVE_KINDS = {KIND_PLUGIN_LIVE, KIND_VIRSH_DUMPXML, KIND_RUN, KIND_CONTAINER_RUN}
-PERSISTENT_KINDS = {KIND_PLUGIN_INACTIVE, KIND_ETC, KIND_CONTAINER_ETC}
+KIND_NOVA_LOG = "nova-compute-log"  # var/log/nova/nova-compute.log*
+KIND_QEMU_LOG = "qemu-log"  # var/log/libvirt/qemu/DOMAIN.log
 
 
 @dataclass
@@ -177,6 +172,13 @@ class Observation:
     xml: Optional[bytes] = None  # raw document, for the HTML's "raw XML" (decoded by merge if shown)
     # Nova fields a source states without an XML document (the plugin's summary.json).
     summary_nova: Optional[NovaMeta] = None
+    # Log lines about the guest: such a sighting adds to a guest the others found, never makes one.
+    nova_log: Optional["NovaLog"] = None
+    qemu_log: Optional["QemuLog"] = None
+
+    @property
+    def is_log(self) -> bool:
+        return self.nova_log is not None or self.qemu_log is not None
 
 
 @dataclass

@@ -21,8 +21,9 @@ from typing import Callable, Optional
 
 from analyzer.archive.collect import Collected, Limits, read_archive, read_tree
 from analyzer.archive.inputs import InputError, Job, expand
-from analyzer.build import build, prepare
+from analyzer.build import build
 from analyzer.model import Guest, Problem, Report
+from analyzer.sources.registry import SELECTION
 
 _SOS_TAGS_NOT_REPORT = {"sos_reports/manifest.json"}  # a collect bundle has this too
 
@@ -47,7 +48,7 @@ class Outcome:
 
 
 def _is_report(c: Collected) -> bool:
-    return any(rel not in _SOS_TAGS_NOT_REPORT for rel in c.files) or bool(c.nova_log_paths or c.qemu_logs)
+    return any(rel not in _SOS_TAGS_NOT_REPORT for rel in c.files) or bool(c.stream_paths)
 
 
 # Progress of the jobs running in worker processes: input bytes they have read so far, in shared
@@ -80,10 +81,10 @@ def process(job: Job, key: tuple, limits: Limits, progress: Optional[Callable[[i
             _count_live(n)
     try:
         if job.kind == "dir":
-            c = read_tree(job.label, job.path, limits, prepare=prepare)
+            c = read_tree(job.label, job.path, limits, SELECTION)
         else:
-            c = read_archive(job.label, job.path, job.kind, limits, job.offset, job.length,
-                             progress=progress, prepare=prepare)
+            c = read_archive(job.label, job.path, job.kind, limits, SELECTION, job.offset, job.length,
+                             progress=progress)
     except OSError as e:
         return JobResult(job, key, error="cannot read: %s" % (e.strerror or e))
     except Exception as e:  # a bug: this input is lost, the other inputs are still analyzed

@@ -150,8 +150,9 @@ def piped_floor(kind: str, path: Path, nodes: dict, cpus: int) -> float:
 ARCHIVE_LAYER = """
 import sys
 from analyzer.archive import collect, detect
+from analyzer.sources.registry import SELECTION
 p = sys.argv[1]
-c = collect.read_archive("bench", p, detect.sniff_file(p), collect.Limits())
+c = collect.read_archive("bench", p, detect.sniff_file(p), collect.Limits(), SELECTION)
 sys.exit(1 if c.damaged else 0)
 """
 

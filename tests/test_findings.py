@@ -269,9 +269,9 @@ def test_same_host_in_two_reports_is_not_two_hosts():
     assert F.find([report()], [a, b]) == []
 
 
-def test_run_status_spelling_counts_as_active():
+def test_a_guest_in_shutdown_counts_as_active():
     a = healthy(1, host="compute-1")
-    b = healthy(1, host="compute-2", state="shutdown")  # <domstatus state='shutdown'>: in shutdown
+    b = healthy(1, host="compute-2", state="in shutdown")
     fs = F.find([report(), report("compute-2")], [a, b])
     assert ("uuid-on-multiple-hosts", "critical") in [(f.code, f.severity) for f in fs]
 
@@ -326,7 +326,6 @@ def test_no_metadata_needs_a_definition_to_say_so():
     ("paused", "migration", "warning"),
     ("pmsuspended", None, "warning"),
     ("in shutdown", None, "warning"),
-    ("shutdown", "user", "warning"),  # /run's <domstatus> spelling
     ("blocked", None, "warning"),
 ])
 def test_abnormal_states(state, reason, severity):

@@ -7,8 +7,9 @@ import re
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from analyzer.sources import logs
-from analyzer.sources.logs import KEEP_ERRORS, KEEP_LINES, NovaLogScanner, QemuTail
+from analyzer.sources import nova_compute_log as logs, qemu_log
+from analyzer.sources.nova_compute_log import KEEP_ERRORS, KEEP_LINES, NovaLogScanner
+from analyzer.sources.qemu_log import QemuTail
 
 U = ["3f1c2d4e-5b6a-4c7d-8e9f-0a1b2c3d4e5f", "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
      "deadbeef-0000-4000-8000-00000000cafe"]
@@ -239,6 +240,6 @@ def test_qemu_tail_is_bounded_and_keeps_the_last_lines():
     for i in range(20000):
         t.feed(b"line %d\n" % i)
     r = t.result()
-    assert t.domain_name == "instance-00000001"
-    assert r.tail[-1] == "line 19999" and len(r.tail) == logs.QEMU_TAIL_LINES
-    assert len(t._tail) <= logs.QEMU_TAIL_BYTES
+    assert qemu_log.domain_name(t.path) == "instance-00000001"
+    assert r.tail[-1] == "line 19999" and len(r.tail) == qemu_log.QEMU_TAIL_LINES
+    assert len(t._tail) <= qemu_log.QEMU_TAIL_BYTES

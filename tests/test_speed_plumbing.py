@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from analyzer.archive import detect
+from analyzer.sources.registry import SELECTION
 from analyzer.archive.decompress import PIPE_SIZE, consumed, open_stream
 from tests.sosbuilder import GuestSpec, HostSpec, write_collect_bundle, write_tarball
 
@@ -161,7 +162,7 @@ def test_slice_of_a_bundle_reports_its_own_progress(inputs):
     """A node report sliced out of a plain bundle counts only its own bytes."""
     from analyzer.archive.collect import Limits, read_archive
 
-    bundle = read_archive("b", str(inputs["bundle"]), detect.TAR, Limits())
+    bundle = read_archive("b", str(inputs["bundle"]), detect.TAR, Limits(), SELECTION)
     node = bundle.nested[0]
     got = []
     with open_stream(node.path, node.kind, node.offset, node.length) as (stream, error, _):
@@ -179,17 +180,19 @@ def _pipe_max():
 
 
 def test_domain_xml_is_parsed_while_the_stream_goes_on(inputs, monkeypatch):
-    """Each kept domain document is parsed as it arrives (build.prepare), in time the reader would
+    """Each kept domain document is parsed as it arrives (its entry's `prepare`), in time the reader would
     otherwise spend waiting for xz; building the report afterwards parses nothing again, and gives
     what it gives without the head start."""
     import dataclasses
     from analyzer.archive.collect import Limits, read_archive
-    from analyzer.build import build, prepare
+    from analyzer.archive.select import Selection
+    from analyzer.build import build
     from analyzer.parsers import domain_xml
 
     path = str(inputs["report"])
-    early = read_archive("r", path, detect.XZ, Limits(), prepare=prepare)
-    late = read_archive("r", path, detect.XZ, Limits())
+    unprepared = Selection([dataclasses.replace(w, prepare=None) for w in SELECTION.wanted.values()])
+    early = read_archive("r", path, detect.XZ, Limits(), SELECTION)
+    late = read_archive("r", path, detect.XZ, Limits(), unprepared)
     assert early.prepared and all(early.tags[rel].endswith(("xml", "domain")) for rel in early.prepared)
     assert late.prepared == {}
     expected = build("r", path, late)
@@ -204,10 +207,10 @@ def test_domain_xml_is_parsed_while_the_stream_goes_on(inputs, monkeypatch):
 
 
 def test_a_broken_document_prepared_early_holds_nothing_of_its_parser():
-    """10,000 broken XML files in a report (issue 6's corpus) were 120 MiB while waiting for the
-    build: each kept error held, through its traceback and context, the expat parser's buffers."""
-    from analyzer.build import prepare
+    """Each kept error must not hold, through its traceback and context, the expat parser's
+    buffers while it waits for the build: 10,000 broken files would add up."""
     from analyzer.model import ParseError
-    made = prepare("etc_xml", "etc/libvirt/qemu/junk.xml", b"<domain>")
+    from analyzer.parsers.domain_xml import prepare
+    made = prepare("etc/libvirt/qemu/junk.xml", b"<domain>")
     assert isinstance(made, ParseError) and "malformed XML" in str(made)
     assert made.__traceback__ is None and made.__context__ is None and made.__cause__ is None

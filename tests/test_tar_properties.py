@@ -18,9 +18,10 @@ import zlib
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from analyzer.archive import detect, select
+from analyzer.archive import detect
 from analyzer.archive.collect import Collector, Limits, read_archive
 from analyzer.archive.tarstream import BLOCK, Member, TarDamaged, TarReader, _pax
+from analyzer.sources.registry import SELECTION
 
 TOP = "sosreport-h-2026-01-01-abcdefg"
 PROPS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -248,7 +249,7 @@ def _check_collected(c):
     for rel, data in c.files.items():
         parts = rel.split("/")
         assert not rel.startswith("/") and ".." not in parts, rel
-        assert select.want(rel) is not None, rel
+        assert SELECTION.want(rel) is not None, rel
         assert len(data) <= LIMITS.max_member
     for p in c.problems:
         assert isinstance(p.path, str) and isinstance(p.reason, str)
@@ -280,7 +281,7 @@ def test_read_archive_never_raises_on_mutated_archives(tmp_path, fmt, compressio
     kind = detect.sniff_file(path)
     if kind not in detect.COMPRESSED and kind != detect.TAR:
         return  # inputs.py refuses it before any reading: tested in test_hostile
-    c = read_archive("r", path, kind, LIMITS)
+    c = read_archive("r", path, kind, LIMITS, SELECTION)
     _check_collected(c)
 
 
@@ -299,7 +300,7 @@ _KINDS = st.sampled_from(["file", "dir", "symlink", "hardlink", "char device", "
 def test_collector_never_keeps_an_unsafe_name_whatever_the_members(members):
     """Any names, types and link targets in any order: nothing raises, nothing unsafe is kept, the
     kept bytes are the member's own."""
-    col = Collector("r", LIMITS)
+    col = Collector("r", LIMITS, SELECTION)
 
     class Data:
         can_nest = False
@@ -322,7 +323,7 @@ def test_collector_never_keeps_an_unsafe_name_whatever_the_members(members):
     for name, kind, link, size in members:
         m = Member(name, kind, size, link, 0)
         col.member(m, col.relpath(name), Data(size))
-    c = col.finish(len(members), 0, None)
+    c = col.finish(len(members), None)
     _check_collected(c)
     assert len(c.problems) <= 4 * 20 + 8  # folded per reason: a flood of bad members stays short
 
@@ -330,16 +331,16 @@ def test_collector_never_keeps_an_unsafe_name_whatever_the_members(members):
 def test_a_hostile_first_member_does_not_hide_the_report():
     """The first member decides the report's top directory, unless its name is unusable."""
     for first in ("../../evil", "/etc/passwd", "./", "", TOP + "/../../x", "stray-file"):
-        col = Collector("r", LIMITS)
+        col = Collector("r", LIMITS, SELECTION)
         col.relpath(first)
         assert col.relpath(TOP + "/etc/libvirt/qemu/a.xml") == "etc/libvirt/qemu/a.xml", first
     # a report without a top directory keeps its paths, also after a sosreport-* member
-    col = Collector("r", LIMITS)
+    col = Collector("r", LIMITS, SELECTION)
     assert col.relpath("etc/libvirt/qemu/a.xml") == "etc/libvirt/qemu/a.xml"
     col.relpath(TOP + "/x")
     assert col.relpath("etc/libvirt/qemu/b.xml") == "etc/libvirt/qemu/b.xml"
     # a collect bundle's node tarballs at its top keep their names
-    col = Collector("r", LIMITS)
+    col = Collector("r", LIMITS, SELECTION)
     col.relpath("sos_logs/")
     assert col.relpath("sosreport-node1-2026.tar.xz") == "sosreport-node1-2026.tar.xz"
 

@@ -18,12 +18,12 @@ import tempfile
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, Optional
 
-from analyzer.archive import detect, select
+from analyzer.archive import detect
 from analyzer.archive.decompress import consumed, open_stream
+from analyzer.archive.select import BYTES, Scanner, Selection
 from analyzer.archive.tarstream import (
     DIR, FILE, HARDLINK, SYMLINK, Member, TarDamaged, TarReader)
 from analyzer.model import Problem
-from analyzer.sources.logs import NovaLogScanner, QemuTail
 
 # What a report's top directory may look like when there is no `sosreport-*` wrapper.
 _REPORT_TOP = {"etc", "sos_commands", "sos_reports", "sos_logs", "sos_strings", "version.txt",
@@ -38,10 +38,6 @@ class Limits:
     max_total: int = 64 << 30  # decompressed bytes read from one report
     max_depth: int = 3  # collect bundles inside collect bundles ...
     spill_dir: Optional[str] = None  # where reports inside compressed bundles are spilled
-
-
-# (tag, relpath, bytes) -> anything worth computing at once for a kept member, or None
-Prepare = Callable[[str, str, bytes], Any]
 
 
 @dataclass
@@ -85,18 +81,17 @@ class Collected:
 
     label: str
     root: Optional[str] = None
-    files: dict[str, bytes] = field(default_factory=dict)
-    tags: dict[str, str] = field(default_factory=dict)
-    nova_logs: dict = field(default_factory=dict)  # uuid -> NovaLog
-    nova_log_paths: list[str] = field(default_factory=list)
-    qemu_logs: dict = field(default_factory=dict)  # domain name -> QemuLog
+    files: dict[str, bytes] = field(default_factory=dict)  # BYTES members
+    tags: dict[str, str] = field(default_factory=dict)  # rel -> tag, for every member taken
+    # STREAM members: tag -> its scanner's result, and the paths it was fed (in archive order)
+    streams: dict[str, Any] = field(default_factory=dict)
+    stream_paths: dict[str, list[str]] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
     nested: list[Nested] = field(default_factory=list)
     members: int = 0
-    bytes_read: int = 0
     damaged: Optional[str] = None  # why reading stopped early, if it did
-    # rel -> what `prepare` made of a kept member as soon as it arrived (build.prepare: parsed
-    # domain XML), while the decompressor went on: that work then costs no time after the stream.
+    # rel -> what the entry's `prepare` made of a kept member as soon as it arrived (parsed domain
+    # XML), while the decompressor went on: that work then costs no time after the stream.
     prepared: dict[str, Any] = field(default_factory=dict)
 
 
@@ -109,13 +104,12 @@ def _unsafe(name: str) -> Optional[str]:
 
 
 class Collector:
-    def __init__(self, label: str, limits: Limits, prepare: Optional[Prepare] = None) -> None:
+    def __init__(self, label: str, limits: Limits, selection: Selection) -> None:
         self.limits = limits
-        self.prepare = prepare
+        self.select = selection
         self.out = Collected(label=label)
         self.problems = Problems()
-        self._nova = NovaLogScanner()
-        self._qemu: list[QemuTail] = []
+        self._scanners: dict[str, Scanner] = {}
         self._links: set[str] = set()  # relpaths of links seen (for "written through a link")
         self._root_decided = False
         self._switchable = False
@@ -172,13 +166,13 @@ class Collector:
             # of it is worth saying when it sits where the analyzer looks.
             self._links.add(rel)
             target = m.linkname
-            if select.want(rel) is not None and (target.startswith("/") or _escapes(rel, target, m.type)):
+            if self.select.want(rel) is not None and (target.startswith("/") or _escapes(rel, target, m.type)):
                 self.problems.add(rel, "skipped: %s to %s points outside the report"
                                   % (m.type, _short(target)), group="links")
             return
         if m.type == DIR:
             return
-        w = select.want(rel)
+        w = self.select.want(rel)
         if m.type != FILE:
             self.problems.add(rel, "skipped: %s member" % m.type, group="special members")
             return
@@ -190,29 +184,27 @@ class Collector:
         if via is not None:
             self.problems.add(rel, "skipped: its path passes through the link %s" % via, group="links")
             return
-        tag, mode = w
-        if mode == select.BYTES:
+        if w.mode == BYTES:
             if m.size > self.limits.max_member:
                 self.problems.add(rel, "skipped: %d bytes is over the %d MiB per-file cap (--max-member-size)"
                                   % (m.size, self.limits.max_member >> 20), group="oversized members")
                 return
             kept = self.out.files[rel] = data.read(m.size)
-            self.out.tags[rel] = tag
-            if self.prepare is not None:
-                made = self.prepare(tag, rel, kept)
+            self.out.tags[rel] = w.tag
+            if w.prepare is not None:
+                made = w.prepare(rel, kept)
                 if made is not None:
                     self.out.prepared[rel] = made
-        elif tag == "nova_log":
-            self._nova.start(rel)
-            for piece in data.chunks():
-                self._nova.feed(piece)
-            self._nova.finish_member()
-            self.out.nova_log_paths.append(rel)
-        elif tag == "qemu_log":
-            tail = QemuTail(rel)
-            for piece in data.chunks():
-                tail.feed(piece)
-            self._qemu.append(tail)
+            return
+        scanner = self._scanners.get(w.tag)
+        if scanner is None:
+            scanner = self._scanners[w.tag] = w.scanner()  # type: ignore[misc]
+        self.out.tags[rel] = w.tag
+        self.out.stream_paths.setdefault(w.tag, []).append(rel)
+        scanner.start(rel)
+        for piece in data.chunks():
+            scanner.feed(piece)
+        scanner.finish_member()
 
     def _maybe_nested(self, m: Member, rel: str, data: "MemberData") -> None:
         kind = detect.sniff(data.peek(512))
@@ -231,15 +223,10 @@ class Collector:
                 f.write(piece)
         self.out.nested.append(Nested(label, tmp, kind, 0, m.size))
 
-    def finish(self, members: int, bytes_read: int, damaged: Optional[str]) -> Collected:
+    def finish(self, members: int, damaged: Optional[str]) -> Collected:
         out = self.out
-        out.nova_logs = self._nova.results()
-        if self._nova.dropped_uuids:
-            self.problems.add(", ".join(out.nova_log_paths[:3]), "nova-compute log names more than %d "
-                              "instances; lines of %d were not kept" % (len(out.nova_logs), self._nova.dropped_uuids))
-        out.qemu_logs = {t.domain_name: t.result() for t in self._qemu}
+        out.streams = {tag: sc.result() for tag, sc in self._scanners.items()}
         out.members = members
-        out.bytes_read = bytes_read
         out.damaged = damaged
         if damaged:
             self.problems.add(out.label, "stopped reading: " + damaged)
@@ -319,17 +306,16 @@ class _FileData(MemberData):
 
 # --- readers -------------------------------------------------------------------------------
 
-def read_archive(label: str, path: str, kind: str, limits: Limits, offset: int = 0,
-                 length: Optional[int] = None, threads: int = 0,
-                 progress: Optional[Callable[[int], None]] = None,
-                 prepare: Optional[Prepare] = None) -> Collected:
-    """Stream one tar (plain or compressed) once, keeping what the analyzer needs."""
-    col = Collector(label, limits, prepare)
+def read_archive(label: str, path: str, kind: str, limits: Limits, selection: Selection,
+                 offset: int = 0, length: Optional[int] = None,
+                 progress: Optional[Callable[[int], None]] = None) -> Collected:
+    """Stream one tar (plain or compressed) once, keeping what `selection` wants."""
+    col = Collector(label, limits, selection)
     damaged: Optional[str] = None
     tar_damage: Optional[str] = None
     ended = False
     members = 0
-    with open_stream(path, kind, offset, length, threads) as (stream, error, seekable):
+    with open_stream(path, kind, offset, length) as (stream, error, seekable):
         reader = TarReader(stream, seekable)
         plain = path if kind == detect.TAR else None
         try:
@@ -351,7 +337,6 @@ def read_archive(label: str, path: str, kind: str, limits: Limits, offset: int =
         except TarDamaged as e:
             tar_damage = str(e)
             ended = not reader.peek(1)  # the stream itself ended early (truncated, or corrupt)
-        bytes_read = reader.bytes_read
         if damaged is None and tar_damage is None:
             damaged = error()
             # The tar ended; whatever the decompressor still has (padding, or anything a hostile
@@ -366,17 +351,16 @@ def read_archive(label: str, path: str, kind: str, limits: Limits, offset: int =
         # tar stream ended early, and the tool says which.
         tool = error() if ended else None
         damaged = "%s (%s)" % (tar_damage, tool) if tool else tar_damage
-    return col.finish(members, bytes_read, damaged)
+    return col.finish(members, damaged)
 
 
-def read_tree(label: str, root: str, limits: Limits, prepare: Optional[Prepare] = None) -> Collected:
+def read_tree(label: str, root: str, limits: Limits, selection: Selection) -> Collected:
     """Walk an extracted report, descending only where a wanted member can be."""
-    col = Collector(label, limits, prepare)
+    col = Collector(label, limits, selection)
     col._root_decided = True
     col.out.root = os.path.basename(os.path.normpath(root))
     real_root = os.path.realpath(root)
     members = 0
-    total = 0
 
     def unlisted(e: OSError) -> None:  # a directory that cannot be listed is said, not skipped silently
         rel = os.path.relpath(e.filename or root, root).replace(os.sep, "/")
@@ -386,7 +370,7 @@ def read_tree(label: str, root: str, limits: Limits, prepare: Optional[Prepare] 
     for dirpath, dirnames, filenames in os.walk(root, onerror=unlisted, followlinks=False):
         reldir = os.path.relpath(dirpath, root)
         reldir = "" if reldir == "." else reldir.replace(os.sep, "/")
-        dirnames[:] = sorted(d for d in dirnames if select.may_contain(_join(reldir, d)))
+        dirnames[:] = sorted(d for d in dirnames if selection.may_contain(_join(reldir, d)))
         for d in list(dirnames):
             full = os.path.join(dirpath, d)
             if os.path.islink(full):
@@ -394,8 +378,7 @@ def read_tree(label: str, root: str, limits: Limits, prepare: Optional[Prepare] 
         for name in sorted(filenames):
             rel = _join(reldir, name)
             full = os.path.join(dirpath, name)
-            w = select.want(rel)
-            if w is None:
+            if selection.want(rel) is None:
                 continue
             members += 1
             try:
@@ -424,8 +407,7 @@ def read_tree(label: str, root: str, limits: Limits, prepare: Optional[Prepare] 
             except OSError as e:
                 col.problems.add(rel, "skipped: %s" % (e.strerror or e), group="unreadable files")
                 continue
-            total += st.st_size
-    return col.finish(members, total, None)
+    return col.finish(members, None)
 
 
 def _join(a: str, b: str) -> str:

@@ -120,7 +120,7 @@ def _feed(src_fd: int, dst_fd: int, offset: int, length: int, done: list) -> Non
 
 @contextlib.contextmanager
 def open_stream(
-    path: str, kind: str, offset: int = 0, length: Optional[int] = None, threads: int = 0
+    path: str, kind: str, offset: int = 0, length: Optional[int] = None
 ) -> Iterator[tuple[BinaryIO, Callable[[], Optional[str]], bool]]:
     """Yield (stream, error, seekable) for the decompressed content of path[offset:offset+length].
 
@@ -147,8 +147,8 @@ def open_stream(
                 yield stream, err, False
             return
         args = [exe, *prog[1:]]
-        if kind == detect.XZ and threads != 1:
-            args.append("-T%d" % threads)
+        if kind == detect.XZ:
+            args.append("-T0")  # multi-block reports (sos 4.0/4.1) decompress on every core
         with _process_stream(args, f, offset, length) as (stream, err):
             yield stream, err, False
 

@@ -1,86 +1,84 @@
-"""Which members of a sosreport the analyzer reads, and how.
+"""Which members of a sosreport are read, and how: driven by a table the caller hands in.
 
 A large compute-host report has tens of thousands of members; the analyzer needs a few hundred.
-Every path below is relative to the report root (the `sosreport-HOST-DATE-xxxx/` top directory is
-stripped). One compiled regular expression decides per member, so the cost of a member we do not
-need is one `match` call. Each pattern names the reader it feeds (`sources/*`):
+The archive layer knows nothing of what a member means: each source module declares `Wanted`
+entries (analyzer/sources/), and a `Selection` built from all of them decides per member with one
+compiled regular expression, so the cost of a member nobody wants is one `match` call.
 
-    BYTES  the whole member is kept in memory (size-capped) and handed to the reader
-    STREAM the member is fed chunk by chunk to a scanner (logs: memory does not grow with size)
+Every path is relative to the report root (the `sosreport-HOST-DATE-xxxx/` top is stripped).
+A member is taken one of two ways:
+
+    BYTES   kept whole in memory (size-capped); `prepare` may work on it as soon as it arrives
+    STREAM  fed chunk by chunk to the source's scanner: memory does not grow with its size
+
+>>> sel = Selection([Wanted("hostname", BYTES, r"sos_commands/host/hostname", ("sos_commands/host/",)),
+...                  Wanted("log", STREAM, r"var/log/nova/nova-compute\\.log(?:\\.\\d+)?", ("var/log/nova/",))])
+>>> sel.want("sos_commands/host/hostname").tag, sel.want("var/log/nova/nova-compute.log.1").mode
+('hostname', 'stream')
+>>> sel.want("etc/passwd") is None, sel.may_contain("var/log"), sel.may_contain("proc")
+(True, True, False)
 """
 
 from __future__ import annotations
 
 import re
-from typing import Optional
+from dataclasses import dataclass
+from typing import Any, Callable, Optional, Protocol, Sequence
 
 BYTES = "bytes"
 STREAM = "stream"
 
-# (tag, mode, regex over the report-relative path)
-_XML = r"[^/]+\.xml"
-PATTERNS: list[tuple[str, str, str]] = [
-    # this project's sos plugin (sources/plugin.py)
-    ("plugin_summary", BYTES, r"(?:sos_commands|sos_strings)/libvirt_guests/summary\.json"),
-    ("plugin_domain", BYTES, r"sos_commands/libvirt_guests/[^/]+/domains/[^/]+\.(?:live|inactive)\.xml"),
-    ("plugin_list", BYTES, r"sos_commands/libvirt_guests/[^/]+/virsh_-r_list_--all[^/]*"),
-    # ... and a container's own libvirt files when its virsh failed (sources/libvirt_files.py)
-    ("plugin_etc_xml", BYTES, r"sos_commands/libvirt_guests/container_[^/]+/files/etc/" + _XML),
-    ("plugin_run_xml", BYTES, r"sos_commands/libvirt_guests/container_[^/]+/files/run/" + _XML),
-    # sos's stock virsh plugin (sources/virsh.py)
-    ("virsh_dumpxml", BYTES, r"sos_commands/(?:virsh|libvirt)/virsh_-r_dumpxml_[^/]+"),
-    ("virsh_list", BYTES, r"sos_commands/(?:virsh|libvirt)/virsh_-r_list_--all"),
-    # libvirt's own files (sources/libvirt_files.py)
-    ("etc_xml", BYTES, r"etc/libvirt/qemu/" + _XML),
-    ("run_xml", BYTES, r"(?:var/)?run/libvirt/qemu/" + _XML),
-    ("container_etc_xml", BYTES,
-     r"var/lib/config-data/(?:puppet-generated/)?nova_libvirt/etc/libvirt/qemu/" + _XML),
-    # host facts (sources/host.py)
-    ("host", BYTES,
-     r"version\.txt|sos_reports/manifest\.json|sos_commands/host/hostname|etc/hostname"
-     r"|sos_commands/date/date(?:_--utc)?|etc/os-release|usr/lib/os-release|etc/redhat-release"
-     r"|etc/debian_version|sos_commands/dpkg/dpkg_-l|installed-rpms|sos_commands/rpm/package-data"
-     r"|sos_commands/rpm/sh_-c_rpm_--nodigest_-qa_--qf_[^/]*"
-     r"|sos_commands/process/ps_auxwww|sos_commands/process/ps_auxfwww"
-     r"|sos_commands/(?:podman|docker)/(?:podman|docker)_ps(?:_-a)?"
-     r"|sos_commands/(?:podman|docker)/(?:podman|docker)_images"),
-    # logs (sources/logs.py), streamed
-    ("nova_log", STREAM,
-     r"var/log/(?:containers/nova|kolla/nova|nova)/nova-compute\.log(?:\.\d+)?"),
-    ("qemu_log", STREAM, r"var/log/(?:containers/libvirt|libvirt)/qemu/[^/]+\.log"),
-]
 
-_MODE = {tag: mode for tag, mode, _ in PATTERNS}
-_RX = re.compile("(?:%s)\\Z" % "|".join("(?P<%s>%s)" % (tag, rx) for tag, _, rx in PATTERNS))
+class Scanner(Protocol):
+    """Consumes the STREAM members of one tag in one report, one member after the other."""
 
-# Directories that may hold a wanted member: lets a directory walk prune /proc, /sys, /usr ...
-_PREFIXES = (
-    "sos_commands/libvirt_guests/", "sos_strings/libvirt_guests/", "sos_commands/virsh/",
-    "sos_commands/libvirt/", "sos_commands/host/", "sos_commands/date/", "sos_commands/dpkg/",
-    "sos_commands/rpm/", "sos_commands/process/", "sos_commands/podman/", "sos_commands/docker/",
-    "sos_reports/", "etc/libvirt/qemu/", "run/libvirt/qemu/", "var/run/libvirt/qemu/",
-    "var/lib/config-data/puppet-generated/nova_libvirt/etc/libvirt/qemu/",
-    "var/lib/config-data/nova_libvirt/etc/libvirt/qemu/", "var/log/nova/",
-    "var/log/containers/nova/", "var/log/kolla/nova/", "var/log/libvirt/qemu/",
-    "var/log/containers/libvirt/qemu/", "usr/lib/",
-)
-# Of those, the ones whose whole subtree may matter (the plugin writes one folder per libvirt).
-_DEEP = ("sos_commands/libvirt_guests/", "sos_strings/libvirt_guests/")
+    def start(self, path: str) -> None: ...
+
+    def feed(self, chunk: bytes) -> None: ...
+
+    def finish_member(self) -> None: ...
+
+    def result(self) -> Any: ...
 
 
-def want(relpath: str) -> Optional[tuple[str, str]]:
-    """(tag, mode) for a member the analyzer reads, None for one it passes over."""
-    m = _RX.match(relpath)
-    if m is None:
-        return None
-    tag = m.lastgroup
-    assert tag is not None
-    return tag, _MODE[tag]
+@dataclass(frozen=True)
+class Wanted:
+    """One kind of member a source reads."""
+
+    tag: str  # unique name; the reader finds its members by it
+    mode: str  # BYTES or STREAM
+    pattern: str  # regular expression over the whole report-relative path
+    dirs: tuple[str, ...]  # directories ("x/y/") holding such members: a tree walk prunes the rest
+    deep: bool = False  # members may sit anywhere below `dirs` (not only in them)
+    example: str = ""  # a real path it matches, for people and for the registry's test
+    # BYTES: (path, data) -> anything worth computing at once, kept in Collected.prepared
+    prepare: Optional[Callable[[str, bytes], Any]] = None
+    # STREAM: makes the one scanner that sees every member of this tag in a report
+    scanner: Optional[Callable[[], Scanner]] = None
 
 
-def may_contain(reldir: str) -> bool:
-    """Could a directory (relative, no trailing slash; "" is the root) hold a wanted member?"""
-    if not reldir:
-        return True
-    d = reldir + "/"
-    return any(p.startswith(d) for p in _PREFIXES) or any(d.startswith(p) for p in _DEEP)
+class Selection:
+    """The compiled form of every source's `Wanted` entries."""
+
+    def __init__(self, wanted: Sequence[Wanted]) -> None:
+        self.wanted = {w.tag: w for w in wanted}
+        if len(self.wanted) != len(wanted):
+            raise ValueError("two Wanted entries share a tag")
+        for w in wanted:
+            if w.mode not in (BYTES, STREAM) or (w.mode == STREAM) != (w.scanner is not None):
+                raise ValueError("%s: a STREAM member needs a scanner, a BYTES member none" % w.tag)
+        self._rx = re.compile("(?:%s)\\Z" % "|".join("(?P<%s>%s)" % (w.tag, w.pattern) for w in wanted))
+        self._dirs = tuple(sorted({d for w in wanted for d in w.dirs}))
+        self._deep = tuple(sorted({d for w in wanted if w.deep for d in w.dirs}))
+
+    def want(self, relpath: str) -> Optional[Wanted]:
+        """The entry for a member some source reads, None for one nobody reads."""
+        m = self._rx.match(relpath)
+        return None if m is None else self.wanted[m.lastgroup]  # type: ignore[index]
+
+    def may_contain(self, reldir: str) -> bool:
+        """Could a directory (relative, no trailing slash; "" is the root) hold a wanted member?"""
+        if not reldir:
+            return True
+        d = reldir + "/"
+        return any(p.startswith(d) for p in self._dirs) or any(d.startswith(p) for p in self._deep)

@@ -164,7 +164,6 @@ class TarReader:
     def __init__(self, raw: BinaryIO, seekable: bool = False) -> None:
         self._in = _Input(raw, seekable)
         self._pending = 0  # data + padding of the current member not consumed yet
-        self.members_seen = 0
 
     @property
     def bytes_read(self) -> int:
@@ -265,5 +264,4 @@ class TarReader:
             # field says; regular, sparse and unknown types do.
             stored = size if kind in (FILE, SPARSE, OTHER) else 0
             self._pending = (stored + BLOCK - 1) // BLOCK * BLOCK
-            self.members_seen += 1
             yield Member(name, kind, stored, linkname, inp.offset)

@@ -39,6 +39,7 @@ from _elementtree import XMLParser as _CXMLParser
 
 from analyzer.bounds import MAX_VALUE, clip
 from analyzer.model import Disk, DomainDef, Interface, ParseError
+from analyzer.parsers import libvirt_state
 from analyzer.parsers.nova import find_nova, split_tag
 
 # libvirt's deepest real documents are ~10 levels; 64 leaves room for odd metadata and stops
@@ -242,6 +243,19 @@ def parse_domain(data: bytes, path: str) -> DomainDef:
         raise ParseError("unexpected domain XML structure (%s: %s)" % (e.__class__.__name__, str(e)[:120])) from None
 
 
+def prepare(rel: str, data: bytes) -> Optional[object]:
+    """Parse a domain document the moment the archive layer keeps it (the decompressor goes on
+    meanwhile); readers then take the result through `parse_kept`."""
+    if not data.strip():
+        return None
+    try:
+        return parse_domain(data, rel)
+    except ParseError as e:
+        # A fresh error with the same reason: the raised one holds a traceback and a context
+        # whose frames keep the expat parser and its buffers alive until the report is built.
+        return ParseError(str(e))
+
+
 def parse_kept(files: Mapping[str, bytes], prepared: Optional[Mapping[str, object]], rel: str) -> DomainDef:
     """The document `rel`, parsed when it arrived (build.prepare) or now. Raises ParseError only."""
     made = prepared.get(rel) if prepared else None
@@ -256,7 +270,7 @@ def _domain(root: ET.Element) -> DomainDef:
     result = DomainDef()
     dom = root
     if root.tag == "domstatus":
-        result.status_state = root.get("state")
+        result.status_state = libvirt_state.normalize(root.get("state"))
         result.status_reason = root.get("reason")
         result.status_pid = _int(root.get("pid"))
         dom = _child(root, "domain")

@@ -20,9 +20,26 @@ from __future__ import annotations
 import json
 import re
 from datetime import datetime
-from typing import Mapping, Optional
+from typing import Any, Mapping, Optional
 
-from analyzer.model import Packages, Report
+from analyzer.archive.select import BYTES, Wanted
+from analyzer.model import Packages
+from analyzer.sources.base import Readout, View
+
+MEMBERS = (
+    Wanted("host", BYTES,
+           r"version\.txt|sos_reports/manifest\.json|sos_commands/host/hostname|etc/hostname"
+           r"|sos_commands/date/date(?:_--utc)?|etc/os-release|usr/lib/os-release|etc/redhat-release"
+           r"|etc/debian_version|sos_commands/dpkg/dpkg_-l|installed-rpms|sos_commands/rpm/package-data"
+           r"|sos_commands/rpm/sh_-c_rpm_--nodigest_-qa_--qf_[^/]*"
+           r"|sos_commands/process/ps_auxwww|sos_commands/process/ps_auxfwww"
+           r"|sos_commands/(?:podman|docker)/(?:podman|docker)_ps(?:_-a)?"
+           r"|sos_commands/(?:podman|docker)/(?:podman|docker)_images",
+           ("sos_commands/host/", "sos_commands/date/", "sos_commands/dpkg/", "sos_commands/rpm/",
+            "sos_commands/process/", "sos_commands/podman/", "sos_commands/docker/", "sos_reports/",
+            "etc/", "usr/lib/"),
+           example="sos_commands/host/hostname"),
+)
 
 _DPKG_NAMES = {
     "nova": ("nova-compute", "python3-nova", "nova-common"),
@@ -70,8 +87,10 @@ def hostname_from_root(root: Optional[str], cmdline: str = "") -> Optional[str]:
     return host
 
 
-def read(report: Report, files: Mapping[str, bytes], root: Optional[str]) -> None:
-    """Fill the host facts of `report` from the members collected for it."""
+def read(v: View) -> Readout:
+    """The host facts (Report fields) of one report."""
+    files = v.files
+    facts: dict[str, Any] = {}
     manifest = {}
     mtext = _text(files, "sos_reports/manifest.json")
     if mtext:
@@ -84,8 +103,8 @@ def read(report: Report, files: Mapping[str, bytes], root: Optional[str]) -> Non
     cmdline = manifest.get("cmdline") if isinstance(manifest.get("cmdline"), str) else ""
 
     _, text = _first(files, "sos_commands/host/hostname", "etc/hostname")
-    report.hostname = ((text.strip().splitlines() or [None])[0] if text else None) or \
-        hostname_from_root(root, cmdline)
+    facts["hostname"] = ((text.strip().splitlines() or [None])[0] if text else None) or \
+        hostname_from_root(v.root, cmdline)
     vtext = _text(files, "version.txt")
     version = None
     if vtext:
@@ -93,11 +112,11 @@ def read(report: Report, files: Mapping[str, bytes], root: Optional[str]) -> Non
         version = m.group(1) if m else None
     if version is None and isinstance(manifest.get("version"), str):
         version = manifest["version"]
-    report.sos_version = version
+    facts["sos_version"] = version
 
     start = manifest.get("start_time")
     if isinstance(start, str) and re.match(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", start):
-        report.collected_at = start[:19].replace(" ", "T")
+        facts["collected_at"] = start[:19].replace(" ", "T")
     else:
         _, dtext = _first(files, "sos_commands/date/date_--utc", "sos_commands/date/date")
         if dtext:
@@ -106,20 +125,21 @@ def read(report: Report, files: Mapping[str, bytes], root: Optional[str]) -> Non
                 try:
                     dt = datetime.strptime(" ".join(m.group(1, 2, 3, 5)), "%b %d %H:%M:%S %Y")
                     suffix = "Z" if m.group(4) == "UTC" else ""
-                    report.collected_at = dt.strftime("%Y-%m-%dT%H:%M:%S") + suffix
+                    facts["collected_at"] = dt.strftime("%Y-%m-%dT%H:%M:%S") + suffix
                 except ValueError:
                     pass
 
     _, os_text = _first(files, "etc/os-release", "usr/lib/os-release")
     if os_text:
         m = re.search(r'^PRETTY_NAME="?([^"\n]*)"?', os_text, re.M)
-        report.os = m.group(1) if m else None
-    if not report.os:
+        facts["os"] = m.group(1) if m else None
+    if not facts.get("os"):
         _, rel = _first(files, "etc/redhat-release")
-        report.os = rel.strip() if rel else None
+        facts["os"] = rel.strip() if rel else None
 
-    report.packages = _packages(files)
-    report.nova_compute, report.nova_compute_evidence = _runs_nova_compute(files, report.packages)
+    facts["packages"] = _packages(files)
+    facts["nova_compute"], facts["nova_compute_evidence"] = _runs_nova_compute(files, facts["packages"])
+    return Readout(facts=facts)
 
 
 def _packages(files: Mapping[str, bytes]) -> Packages:

@@ -15,12 +15,24 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any, Mapping, Optional
+from typing import Any, Optional
 
+from analyzer.archive.select import BYTES, Wanted
 from analyzer.model import (KIND_PLUGIN_INACTIVE, KIND_PLUGIN_LIVE, KIND_PLUGIN_SUMMARY, IP, Flavor,
                             Image, NovaMeta, Observation, Owner, ParseError, Person, Port, Problem,
                             Root, Source)
-from analyzer.parsers.domain_xml import parse_kept
+from analyzer.parsers import domain_xml
+from analyzer.parsers.libvirt_state import normalize
+from analyzer.sources.base import Readout, View
+
+_DIRS = ("sos_commands/libvirt_guests/", "sos_strings/libvirt_guests/")
+MEMBERS = (
+    Wanted("plugin_summary", BYTES, r"(?:sos_commands|sos_strings)/libvirt_guests/summary\.json", _DIRS,
+           example="sos_commands/libvirt_guests/summary.json"),
+    Wanted("plugin_domain", BYTES, r"sos_commands/libvirt_guests/[^/]+/domains/[^/]+\.(?:live|inactive)\.xml",
+           _DIRS, deep=True, prepare=domain_xml.prepare,
+           example="sos_commands/libvirt_guests/host/domains/3f1c2d4e-5a6b-4c7d-8e9f-0a1b2c3d4e01.live.xml"),
+)
 
 _DOMAIN_FILE = re.compile(r".*/domains/(?P<uuid>[^/]+)\.(?P<which>live|inactive)\.xml$")
 
@@ -72,40 +84,34 @@ def nova_from_dict(v: Any) -> Optional[NovaMeta]:
     )
 
 
-def read(files: Mapping[str, bytes], tags: Mapping[str, str], prepared: Optional[Mapping[str, object]] = None
-         ) -> tuple[list[Observation], list[Problem], Optional[dict[str, Any]]]:
-    observations: list[Observation] = []
-    problems: list[Problem] = []
-    summary_info: Optional[dict[str, Any]] = None
-    for rel, tag in tags.items():
-        if tag == "plugin_summary":
-            try:
-                summary = json.loads(files[rel].decode("utf-8"))
-                if not isinstance(summary, dict):
-                    raise ValueError("not a JSON object")
-            except (ValueError, UnicodeDecodeError, RecursionError) as e:
-                problems.append(Problem(path=rel, reason="unreadable plugin summary: %s" % str(e)[:120]))
-                continue
-            obs, summary_info = _summary(rel, summary)
-            observations.extend(obs)
-        elif tag == "plugin_domain":
-            m = _DOMAIN_FILE.match(rel)
-            if not m:
-                continue
-            live = m.group("which") == "live"
-            data = files[rel]
-            try:
-                d = parse_kept(files, prepared, rel)
-            except ParseError as e:
-                problems.append(Problem(path=rel, reason=str(e)))
-                continue
-            # A live dumpxml of a shut-off domain is its inactive config: only an id makes it live.
-            is_live = live and d.id is not None
-            observations.append(Observation(
-                source=Source(KIND_PLUGIN_LIVE if live else KIND_PLUGIN_INACTIVE, rel),
-                uuid=d.uuid, domain_name=d.name, live=is_live if live else False, definition=d,
-                persistent=True if not live else None, xml=data))
-    return observations, problems, summary_info
+def read(v: View) -> Readout:
+    out = Readout()
+    for rel in v.paths("plugin_summary"):
+        try:
+            summary = json.loads(v.files[rel].decode("utf-8"))
+            if not isinstance(summary, dict):
+                raise ValueError("not a JSON object")
+        except (ValueError, UnicodeDecodeError, RecursionError) as e:
+            out.problems.append(Problem(path=rel, reason="unreadable plugin summary: %s" % str(e)[:120]))
+            continue
+        obs, out.facts["plugin"] = _summary(rel, summary)
+        out.observations += obs
+    for rel in v.paths("plugin_domain"):
+        m = _DOMAIN_FILE.match(rel)
+        if not m:
+            continue
+        live = m.group("which") == "live"
+        try:
+            d = domain_xml.parse_kept(v.files, v.prepared, rel)
+        except ParseError as e:
+            out.problems.append(Problem(path=rel, reason=str(e)))
+            continue
+        # A live dumpxml of a shut-off domain is its inactive config: only an id makes it live.
+        out.observations.append(Observation(
+            source=Source(KIND_PLUGIN_LIVE if live else KIND_PLUGIN_INACTIVE, rel),
+            uuid=d.uuid, domain_name=d.name, live=live and d.id is not None, definition=d,
+            persistent=True if not live else None, xml=v.files[rel]))
+    return out
 
 
 def _summary(rel: str, summary: dict) -> tuple[list[Observation], dict[str, Any]]:
@@ -125,7 +131,7 @@ def _summary(rel: str, summary: dict) -> tuple[list[Observation], dict[str, Any]
             persistent = dom.get("persistent")
             observations.append(Observation(
                 source=Source(KIND_PLUGIN_SUMMARY, rel), uuid=dom["uuid"].lower(),
-                domain_name=_s(dom.get("domain_name")), state=_s(dom.get("state")),
+                domain_name=_s(dom.get("domain_name")), state=normalize(_s(dom.get("state"))),
                 state_reason=_s(dom.get("state_reason")),
                 persistent=persistent if isinstance(persistent, bool) else None,
                 definition=None, live=None, summary_nova=nova_from_dict(dom.get("nova"))))

@@ -16,18 +16,29 @@ attribute is live, one without is the inactive definition.
 from __future__ import annotations
 
 import re
-from typing import Mapping, Optional
+from analyzer.archive.select import BYTES, Wanted
+from analyzer.model import KIND_VIRSH_DUMPXML, KIND_VIRSH_LIST, Observation, ParseError, Problem, Source
+from analyzer.parsers import domain_xml
+from analyzer.parsers.libvirt_state import STATES
+from analyzer.sources.base import Readout, View
 
-from analyzer.model import (KIND_VIRSH_DUMPXML, KIND_VIRSH_LIST, Observation, ParseError, Problem,
-                            Source)
-from analyzer.parsers.domain_xml import parse_kept
+_DIRS = ("sos_commands/virsh/", "sos_commands/libvirt/")
+MEMBERS = (
+    Wanted("virsh_dumpxml", BYTES, r"sos_commands/(?:virsh|libvirt)/virsh_-r_dumpxml_[^/]+", _DIRS,
+           example="sos_commands/virsh/virsh_-r_dumpxml_instance-00000001", prepare=domain_xml.prepare),
+    Wanted("virsh_list", BYTES, r"sos_commands/(?:virsh|libvirt)/virsh_-r_list_--all", _DIRS,
+           example="sos_commands/virsh/virsh_-r_list_--all"),
+)
 
-_STATES = ("running", "idle", "paused", "in shutdown", "shut off", "crashed", "pmsuspended", "blocked")
-_ROW = re.compile(r"^\s*(?P<id>\d+|-)\s+(?P<name>.+?)\s+(?P<state>%s)\s*$" % "|".join(_STATES))
+_ROW = re.compile(r"^\s*(?P<id>\d+|-)\s+(?P<name>.+?)\s+(?P<state>%s)\s*$" % "|".join(STATES))
 
 
 def parse_list(text: str) -> list[tuple[str, str, str]]:
-    """(id, name, state) rows of `virsh list --all`; names may contain spaces."""
+    """(id, name, state) rows of `virsh list --all`; names may contain spaces.
+
+    >>> parse_list(" Id   Name            State\\n----\\n 1    instance-00000001   running\\n -    my vm  shut off\\n")
+    [('1', 'instance-00000001', 'running'), ('-', 'my vm', 'shut off')]
+    """
     rows = []
     for line in text.splitlines():
         m = _ROW.match(line)
@@ -36,27 +47,23 @@ def parse_list(text: str) -> list[tuple[str, str, str]]:
     return rows
 
 
-def read(files: Mapping[str, bytes], tags: Mapping[str, str], prepared: Optional[Mapping[str, object]] = None
-         ) -> tuple[list[Observation], list[Problem]]:
-    observations: list[Observation] = []
-    problems: list[Problem] = []
-    for rel, tag in tags.items():
-        if tag == "virsh_list":
-            for _id, name, state in parse_list(files[rel].decode("utf-8", "replace")):
-                observations.append(Observation(source=Source(KIND_VIRSH_LIST, rel), domain_name=name,
+def read(v: View) -> Readout:
+    out = Readout()
+    for rel in v.paths("virsh_list"):
+        for _id, name, state in parse_list(v.files[rel].decode("utf-8", "replace")):
+            out.observations.append(Observation(source=Source(KIND_VIRSH_LIST, rel), domain_name=name,
                                                 state=state))
-        elif tag == "virsh_dumpxml":
-            data = files[rel]
-            if not data.strip():
-                problems.append(Problem(path=rel, reason="empty: the virsh command printed nothing"))
-                continue
-            try:
-                d = parse_kept(files, prepared, rel)
-            except ParseError as e:
-                problems.append(Problem(path=rel, reason=str(e)))
-                continue
-            live = d.id is not None
-            observations.append(Observation(
-                source=Source(KIND_VIRSH_DUMPXML, rel), uuid=d.uuid, domain_name=d.name, live=live,
-                definition=d, persistent=None, xml=data))
-    return observations, problems
+    for rel in v.paths("virsh_dumpxml"):
+        data = v.files[rel]
+        if not data.strip():
+            out.problems.append(Problem(path=rel, reason="empty: the virsh command printed nothing"))
+            continue
+        try:
+            d = domain_xml.parse_kept(v.files, v.prepared, rel)
+        except ParseError as e:
+            out.problems.append(Problem(path=rel, reason=str(e)))
+            continue
+        out.observations.append(Observation(
+            source=Source(KIND_VIRSH_DUMPXML, rel), uuid=d.uuid, domain_name=d.name, live=d.id is not None,
+            definition=d, persistent=None, xml=data))
+    return out

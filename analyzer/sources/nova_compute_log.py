@@ -1,4 +1,4 @@
-"""nova-compute log lines per instance, and qemu log tails, found in the single streaming pass.
+"""nova-compute log lines per instance, found in the single streaming pass.
 
 nova-compute tags every instance-related line with `[instance: UUID]` (oslo.log's instance
 adapter), whether the service runs on the host or in a TripleO/kolla container:
@@ -22,9 +22,12 @@ from __future__ import annotations
 
 import re
 from collections import Counter, deque
+from dataclasses import dataclass, field
 from typing import Optional
 
-from analyzer.model import ErrorSummary, NovaLog, QemuLog
+from analyzer.archive.select import STREAM, Wanted
+from analyzer.model import KIND_NOVA_LOG, ErrorSummary, NovaLog, Observation, Problem, Source
+from analyzer.sources.base import Readout, View
 
 _UUID = rb"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 # The tag, then the rest of its line (so a second tag on the same line is never matched).
@@ -39,8 +42,6 @@ MAX_UUIDS = 20000
 MAX_LINE = 2000  # characters kept of one line
 MAX_LINE_BYTES = MAX_LINE * 4  # bytes kept of one line (utf-8: at most 4 per character)
 MAX_PENDING = MAX_LINE_BYTES * 2  # head kept of a line whose end is not in sight
-QEMU_TAIL_LINES = 40
-QEMU_TAIL_BYTES = 64 * 1024
 
 
 def _decode(line: bytes) -> str:
@@ -275,28 +276,34 @@ class NovaLogScanner:
             )
         return out
 
+    def result(self) -> "Scanned":
+        return Scanned(self.results(), self.dropped_uuids)
 
-class QemuTail:
-    """The last lines of one qemu log (`var/log/libvirt/qemu/DOMAIN.log`): only a window of bytes
-    is ever held."""
 
-    def __init__(self, path: str) -> None:
-        self.path = path
-        self._tail = b""
+@dataclass
+class Scanned:
+    logs: dict[str, NovaLog] = field(default_factory=dict)  # uuid -> its lines
+    dropped_uuids: int = 0  # lines naming instances past MAX_UUIDS
 
-    def feed(self, chunk: bytes) -> None:
-        if len(chunk) >= QEMU_TAIL_BYTES:
-            self._tail = chunk[-QEMU_TAIL_BYTES:]
-        else:
-            self._tail = (self._tail + chunk)[-QEMU_TAIL_BYTES:]
 
-    def result(self) -> QemuLog:
-        lines = self._tail.decode("utf-8", "replace").splitlines()
-        if len(self._tail) == QEMU_TAIL_BYTES and lines:
-            lines = lines[1:]  # the first one is cut
-        return QemuLog(path=self.path, tail=[line[:MAX_LINE] for line in lines[-QEMU_TAIL_LINES:]])
+_DIRS = ("var/log/nova/", "var/log/containers/nova/", "var/log/kolla/nova/")
+MEMBERS = (
+    Wanted("nova_log", STREAM, r"var/log/(?:containers/nova|kolla/nova|nova)/nova-compute\.log(?:\.\d+)?", _DIRS,
+           example="var/log/nova/nova-compute.log.1", scanner=NovaLogScanner),
+)
 
-    @property
-    def domain_name(self) -> str:
-        base = self.path.rsplit("/", 1)[-1]
-        return base[:-4] if base.endswith(".log") else base
+
+def read(v: View) -> Readout:
+    out = Readout()
+    scanned: Optional[Scanned] = v.streams.get("nova_log")
+    paths = v.stream_paths.get("nova_log", [])
+    if scanned is None:
+        return out
+    out.facts["nova_compute"], out.facts["nova_compute_evidence"] = True, paths[0]
+    if scanned.dropped_uuids:
+        out.problems.append(Problem(", ".join(paths[:3]), "nova-compute log names more than %d instances; "
+                                    "lines of %d were not kept" % (len(scanned.logs), scanned.dropped_uuids)))
+    for uuid, log in scanned.logs.items():
+        out.observations.append(Observation(source=Source(KIND_NOVA_LOG, log.paths[0] if log.paths else paths[0]),
+                                            uuid=uuid, nova_log=log))
+    return out
