@@ -216,6 +216,32 @@ class QemuLog:
     tail: list[str] = field(default_factory=list)
 
 
+# What happened to an instance, as one log line says it (analyzer/story.py orders them).
+EVENT_KINDS = ("created", "claimed", "spawned", "started", "stopped", "paused", "resumed", "suspended",
+               "shutdown-by-itself", "rebooted", "volume-attached", "volume-detached", "migration-started",
+               "migration-progress", "migration-completed", "migration-failed", "migrated-in", "resize",
+               "evacuated", "rebuilt", "deleted", "qemu-started", "qemu-stopped", "error", "collected")
+
+
+@dataclass
+class LogEvent:
+    """One event a log line of one report states about one instance, before clocks are reconciled.
+
+    `time` is the log's own timestamp normalised to "YYYY-MM-DDTHH:MM:SS[.fff]" with no zone;
+    `clock` says whose clock: "utc" (qemu and libvirt logs) or "local" (nova-compute writes the
+    local time of its process, with no zone)."""
+
+    kind: str  # one of EVENT_KINDS
+    time: Optional[str]
+    clock: str  # "utc" or "local"
+    message: str  # the logged message text, without the log prefix
+    path: str  # member of the report
+    line: int  # 1-based line number in that member (of the decompressed text for .gz)
+    uuid: Optional[str] = None  # the instance; None when only the domain name is known
+    domain_name: Optional[str] = None
+    peer_host: Optional[str] = None  # the other host of a migration, when the line names it
+
+
 @dataclass
 class GuestLogs:
     qemu: Optional[QemuLog] = None

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Optional
 
-from analyzer.model import Observation, Problem
+from analyzer.model import LogEvent, Observation, Problem
 
 
 @dataclass
@@ -34,3 +34,4 @@ class Readout:
     observations: list[Observation] = field(default_factory=list)
     facts: dict[str, Any] = field(default_factory=dict)  # Report field -> value (host facts)
     problems: list[Problem] = field(default_factory=list)
+    events: list[LogEvent] = field(default_factory=list)  # what logs say happened to instances
