@@ -1,7 +1,7 @@
 """What every source reader is given and what it gives back.
 
 A reader is `read(view: View) -> Readout`: it sees only the members its own `Wanted` entries took
-(`view`), and returns guests' sightings, host facts and problems in one shape, so `build` treats
+(`view`), and returns guests' sightings, host facts, problems and log events in one shape, so `build` treats
 every source alike.
 """
 
