@@ -14,7 +14,6 @@ from typing import Optional
 
 from analyzer import __version__
 from analyzer.archive.collect import Limits
-from analyzer.model import Document, Problem
 
 EXIT_OK, EXIT_NO_MATCH, EXIT_BAD_INPUT, EXIT_FINDINGS = 0, 1, 2, 3
 
@@ -70,7 +69,7 @@ def _safe(text: str) -> str:
 
 def run(argv: Optional[list[str]] = None) -> int:
     args = parser().parse_args(argv)
-    from analyzer import correlate
+    from analyzer import analysis, findings
     from analyzer.run import analyze
 
     limits = Limits(max_member=args.max_member_size << 20, max_total=args.max_total_size << 30,
@@ -83,29 +82,14 @@ def run(argv: Optional[list[str]] = None) -> int:
             sys.stderr.write("analyze-sos: no sosreport found in the input\n")
         return EXIT_BAD_INPUT
 
-    all_guests = outcome.guests
-    try:
-        from analyzer import findings as findings_mod
-        all_findings = findings_mod.find(outcome.reports, all_guests)
-    except ImportError:  # pragma: no cover - findings module not installed
-        findings_mod, all_findings = None, []
-
-    doc = Document(generated_by={"name": "analyze-sos", "version": __version__},
-                   reports=outcome.reports, guests=all_guests, findings=all_findings,
-                   total_guests=len(all_guests),
-                   errors=[Problem(path=e.path, reason=e.reason) for e in outcome.errors] + outcome.notes)
+    doc = analysis.document(outcome)
     status = EXIT_OK
     if args.guest:
-        doc.guests, doc.query = correlate.match(all_guests, args.guest)
-        keep = {g.uuid for g in doc.guests}
-        doc.findings = [f for f in all_findings if keep.intersection(f.guests)]
-        if any(q.matched_by is None for q in doc.query):
+        doc = analysis.restrict(doc, args.guest)
+        for term, near in analysis.unmatched(doc):
             status = EXIT_NO_MATCH
-            for q in doc.query:
-                if q.matched_by is None:
-                    near = ", ".join(q.suggestions)
-                    sys.stderr.write("analyze-sos: no guest matches %s%s\n"
-                                     % (_safe(repr(q.term)), "; nearest: " + _safe(near) if near else ""))
+            sys.stderr.write("analyze-sos: no guest matches %s%s\n"
+                             % (_safe(repr(term)), "; nearest: " + _safe(near) if near else ""))
 
     out_text = _render(args.format, doc.to_dict())
     target = args.output or ("report.html" if args.format == "html" else "-")
@@ -122,7 +106,7 @@ def run(argv: Optional[list[str]] = None) -> int:
         return EXIT_BAD_INPUT
     if status != EXIT_OK:
         return status
-    if args.fail_on and findings_mod is not None and findings_mod.at_or_above(doc.findings, args.fail_on):
+    if args.fail_on and findings.at_or_above(doc.findings, args.fail_on):
         return EXIT_FINDINGS
     return EXIT_OK
 

@@ -14,9 +14,9 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Callable, Iterable, Optional
 
-from analyzer import versions
+from analyzer import story, versions
 from analyzer.model import (KIND_PLUGIN_SUMMARY, KIND_RUN, KIND_VIRSH_LIST, SEVERITIES, Evidence,
-                            Finding, Guest, Report)
+                            Finding, Guest, Instance, Report)
 
 # States with a qemu process behind them (a second one elsewhere means two writers on one disk).
 ACTIVE = {"running", "paused", "idle", "blocked", "in shutdown", "pmsuspended"}
@@ -363,3 +363,38 @@ def at_or_above(findings: list[Finding], severity: str) -> bool:
     """
     limit = SEVERITIES.index(severity)
     return any(SEVERITIES.index(f.severity) <= limit for f in findings if f.severity in SEVERITIES)
+
+
+def with_story(findings: list[Finding], instances: list[Instance]) -> list[Finding]:
+    """Findings told with what the logs say happened: a UUID on two hosts after a migration says
+    which migration, and which host holds the leftover definition."""
+    by_uuid = {i.uuid: i for i in instances}
+    for f in findings:
+        if f.code != "uuid-on-multiple-hosts" or not f.guests or f.guests[0] not in by_uuid:
+            continue
+        inst = by_uuid[f.guests[0]]
+        m = story.last_move_between(inst, f.hosts)
+        if m is None:
+            continue
+        states = {h.host: h.state for h in inst.hosts}
+        if m.outcome == "failed":
+            leftover = m.destination
+            what = "a migration from %s to %s failed at %s" % (m.source or "?", m.destination, m.ended or m.started)
+        else:
+            leftover = m.source if m.source and states.get(m.source) not in ACTIVE else next(
+                (h for h in f.hosts if h != m.destination and states.get(h) not in ACTIVE), None)
+            what = "%s %s from %s to %s%s" % (
+                "it was evacuated" if m.kind == "evacuation" else "it migrated",
+                "(%s)" % m.kind if m.kind == "cold" else "", m.source or "an unknown host", m.destination,
+                " at %s" % m.ended if m.ended else "")
+        head = f.message.split("; ", 1)[0]
+        f.message = "%s; %s (logs)%s" % (
+            head, what, ": the definition on %s is the leftover (`virsh undefine` it there once Nova "
+                        "confirms the instance is on %s)" % (leftover, m.destination)
+            if leftover and f.severity != "critical" else "")
+        for e in inst.events:
+            if e.kind in ("migration-started", "migration-completed", "migration-failed", "migrated-in",
+                          "evacuated", "resize") and e.evidence and e.host in f.hosts:
+                f.evidence.append(Evidence("%s:%s" % (e.evidence.path, e.evidence.line), "%s on %s at %s"
+                                           % (e.kind, e.host, e.time), e.message))
+    return findings

@@ -80,7 +80,9 @@ def differences(live: Observation, persistent: Observation) -> list[Difference]:
 
 
 def merge(report_id: str, host: Optional[str], observations: list[Observation]
-          ) -> tuple[list[Guest], list[Problem]]:
+          ) -> tuple[list[Guest], list[Problem], list[Observation]]:
+    """One Guest per UUID, the problems of sightings that name no guest, and the log sightings of
+    instances no other source of this report holds (an instance that left this host)."""
     problems: list[Problem] = []
     logs = [o for o in observations if o.is_log]
     observations = [o for o in observations if not o.is_log]
@@ -106,13 +108,16 @@ def merge(report_id: str, host: Optional[str], observations: list[Observation]
     persistent_collected = any(o.source.kind in _PERSISTENT_KINDS for o in observations)
     guests = [_guest(report_id, host, uuid, obs, persistent_collected) for uuid, obs in by_uuid.items()]
     by_guest = {g.uuid: g for g in guests}
+    unattached = []
     for o in sorted(logs, key=lambda o: (o.source.kind, o.source.path)):
         g = by_guest.get(uuid_of(o) or "")
-        if g is not None:
-            g.logs.nova_compute = g.logs.nova_compute or o.nova_log
-            g.logs.qemu = g.logs.qemu or o.qemu_log
+        if g is None:
+            unattached.append(o)
+            continue
+        g.logs.nova_compute = g.logs.nova_compute or o.nova_log
+        g.logs.qemu = g.logs.qemu or o.qemu_log
     guests.sort(key=lambda g: (g.domain_name or "", g.uuid))
-    return guests, problems
+    return guests, problems, unattached
 
 
 def _guest(report_id: str, host: Optional[str], uuid: str, obs: list[Observation],

@@ -11,7 +11,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 # Severity order used for sorting and --fail-on.
 SEVERITIES = ("critical", "warning", "info")
@@ -250,13 +250,14 @@ class GuestLogs:
 
 @dataclass
 class Guest:
-    """One guest per (report, UUID), merged from every source that saw it."""
+    """One guest per (host, UUID): merged from every source of one report, then taken from the
+    newest report of its host that holds it (case.py)."""
 
     uuid: str
     domain_name: Optional[str] = None
     display_name: Optional[str] = None
-    host: Optional[str] = None
-    report: Optional[str] = None  # Report.id
+    host: Optional[str] = None  # Host.name
+    report: Optional[str] = None  # Report.id: the newest report of the host that holds it
     state: Optional[str] = None  # running, paused, shut off, crashed, ... or None if unknown
     state_reason: Optional[str] = None
     persistent: Optional[bool] = None
@@ -273,6 +274,8 @@ class Guest:
     # Where the persistent and live copies differ in Nova metadata, `nova` is the live one and
     # the persistent one is kept here (ports lag after interface attach/detach).
     nova_persistent: Optional[NovaMeta] = None
+    reports: list[str] = field(default_factory=list)  # ids of the host's reports holding it, oldest first
+    in_latest_report: bool = True  # False: an earlier report had it, the host's newest has not
 
 
 @dataclass
@@ -307,6 +310,86 @@ class Report:
     nova_compute_evidence: Optional[str] = None
     plugin: Optional[dict[str, Any]] = None  # the libvirt_guests plugin's own summary, when present
     guest_count: int = 0
+    host: Optional[str] = None  # Host.name
+    utc_offset: Optional[str] = None  # "+01:00"; None when the report does not say
+    duplicate_of: Optional[str] = None  # the id of the report with the same content, read instead
+    machine_id: Optional[str] = None  # etc/machine-id: tells apart two machines of one hostname
+
+
+@dataclass
+class Host:
+    """One machine, seen in one or more reports."""
+
+    name: str  # the hostname, with the machine-id added where two machines share one
+    reports: list[str] = field(default_factory=list)  # report ids, oldest first
+    latest_report: Optional[str] = None
+    hostname: Optional[str] = None
+    machine_id: Optional[str] = None
+
+
+@dataclass
+class EventEvidence:
+    path: str
+    line: Optional[int] = None  # 1-based
+
+
+@dataclass
+class Event:
+    """One moment of an instance's life, on one host (the story: story.py)."""
+
+    time: Optional[str]  # ISO 8601 UTC ending in Z; local time without Z when the offset is unknown
+    time_is_utc: bool
+    host: Optional[str]
+    report: Optional[str]
+    kind: str  # one of EVENT_KINDS
+    peer_host: Optional[str] = None  # the other host of a migration
+    message: str = ""
+    evidence: Optional[EventEvidence] = None
+
+
+@dataclass
+class Migration:
+    """One move of an instance between hosts, paired from both sides where both logged it."""
+
+    source: Optional[str]
+    destination: Optional[str]
+    started: Optional[str] = None
+    ended: Optional[str] = None
+    outcome: str = "unknown"  # completed, failed, unknown (still running when the logs end)
+    kind: str = "live"  # live, cold (resize/cold migration), evacuation
+
+
+@dataclass
+class InstanceHost:
+    host: str
+    state: Optional[str] = None  # as the host's newest report holding it says
+    in_latest_report: bool = False
+    defined: bool = False  # False when only logs on this host mention the instance
+
+
+@dataclass
+class Instance:
+    uuid: str
+    display_name: Optional[str] = None
+    project: Optional[Person] = None
+    user: Optional[Person] = None
+    hosts: list[InstanceHost] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)  # oldest first
+    events_left_out: int = 0  # past the cap per instance
+    migrations: list[Migration] = field(default_factory=list)
+
+
+@dataclass
+class Change:
+    """A difference between two consecutive reports of one host."""
+
+    host: str
+    from_report: str
+    to_report: str
+    uuid: Optional[str]  # None for the host itself
+    field: str  # guest, state, memory_mb, vcpus, disks, interfaces, nova.flavor, nova.display_name, packages.*
+    before: Any = None
+    after: Any = None
 
 
 @dataclass
@@ -340,7 +423,10 @@ class Document:
 
     generated_by: dict[str, str]
     reports: list[Report] = field(default_factory=list)
+    hosts: list[Host] = field(default_factory=list)
     guests: list[Guest] = field(default_factory=list)
+    instances: list[Instance] = field(default_factory=list)
+    changes: list[Change] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     query: Optional[list[QueryMatch]] = None
     total_guests: int = 0  # before --guest filtering
@@ -351,8 +437,11 @@ class Document:
         return {
             "schema_version": self.schema_version,
             "generated_by": self.generated_by,
+            "hosts": [dataclasses.asdict(h) for h in self.hosts],
             "reports": [dataclasses.asdict(r) for r in self.reports],
             "guests": [dataclasses.asdict(g) for g in self.guests],
+            "instances": [dataclasses.asdict(i) for i in self.instances],
+            "changes": [dataclasses.asdict(c) for c in self.changes],
             "findings": [dataclasses.asdict(f) for f in self.findings],
             "query": None if self.query is None else [dataclasses.asdict(q) for q in self.query],
             "total_guests": self.total_guests,

@@ -9,6 +9,7 @@ follow input order, not completion order, so output is stable from run to run.
 from __future__ import annotations
 
 import concurrent.futures as cf
+import hashlib
 import multiprocessing
 import os
 import shutil
@@ -21,7 +22,7 @@ from typing import Callable, Optional
 
 from analyzer.archive.collect import Collected, Limits, read_archive, read_tree
 from analyzer.archive.inputs import InputError, Job, expand
-from analyzer.build import build
+from analyzer.build import Built, build
 from analyzer.model import Guest, Problem, Report
 from analyzer.sources.registry import SELECTION
 
@@ -32,19 +33,74 @@ _SOS_TAGS_NOT_REPORT = {"sos_reports/manifest.json"}  # a collect bundle has thi
 class JobResult:
     job: Job
     key: tuple
-    report: Optional[Report] = None
-    guests: list[Guest] = field(default_factory=list)
+    built: Optional[Built] = None
     nested: list = field(default_factory=list)
     notes: list[Problem] = field(default_factory=list)  # problems of a bundle itself
     error: Optional[str] = None
+    same_as: Optional[tuple] = None  # not read: the same bytes as the job with this key
+
+    @property
+    def report(self) -> Optional[Report]:
+        return self.built.report if self.built is not None else None
 
 
 @dataclass
 class Outcome:
-    reports: list[Report]
-    guests: list[Guest]
+    reports: list[Report]  # every report in input order, duplicates included (duplicate_of set)
+    reads: dict[str, Built]  # report id -> what was read from it (duplicates have none)
     errors: list[InputError]  # inputs that could not be read at all (exit status 2)
     notes: list[Problem]  # non-fatal problems of bundles (which are not reports themselves)
+
+    @property
+    def guests(self) -> list[Guest]:
+        return [g for r in self.reports if r.id in self.reads for g in self.reads[r.id].guests]
+
+
+class _SameBytes:
+    """Finds an input whose bytes an earlier one already has, before it is read: only files of
+    equal size are hashed, so a case of distinct reports costs nothing."""
+
+    def __init__(self) -> None:
+        self._by_size: dict[int, list[tuple[tuple, Job]]] = {}
+        self._digests: dict[tuple, str] = {}
+
+    def _digest(self, key: tuple, job: Job) -> str:
+        if key not in self._digests:
+            h = hashlib.sha256()
+            with open(job.path, "rb") as f:
+                f.seek(job.offset)
+                left = _size_of(job)
+                while left > 0:
+                    piece = f.read(min(left, 1 << 20))
+                    if not piece:
+                        break
+                    h.update(piece)
+                    left -= len(piece)
+            self._digests[key] = h.hexdigest()
+        return self._digests[key]
+
+    def earlier(self, key: tuple, job: Job) -> Optional[tuple]:
+        if job.kind == "dir":
+            return None
+        size = _size_of(job)
+        seen = self._by_size.setdefault(size, [])
+        try:
+            for k, j in seen:
+                if self._digest(k, j) == self._digest(key, job):
+                    return k
+        except OSError:
+            return None  # unreadable: reading it says why
+        seen.append((key, job))
+        return None
+
+
+def _size_of(job: Job) -> int:
+    if job.length is not None:
+        return job.length
+    try:
+        return os.path.getsize(job.path) - job.offset
+    except OSError:
+        return -1
 
 
 def _is_report(c: Collected) -> bool:
@@ -95,10 +151,10 @@ def process(job: Job, key: tuple, limits: Limits, progress: Optional[Callable[[i
     result = JobResult(job, key, nested=c.nested)
     if _is_report(c):
         try:
-            result.report, result.guests = build("?", job.label, c)
+            result.built = build("?", job.label, c)
         except Exception as e:
             return _internal_error(job, key, e)
-        _fold_problems(result.report)
+        _fold_problems(result.built.report)
     elif c.nested:
         result.notes = [p for p in c.problems]
     else:
@@ -177,6 +233,8 @@ class Progress:
 
 
 def analyze(inputs: list[str], limits: Limits, jobs: int = 0, progress: bool = True) -> Outcome:
+    global _SEEN
+    _SEEN = _SameBytes()  # per run: the same file in two runs is no duplicate
     errors: list[InputError] = []
     pending: list[tuple[tuple, Job]] = []
     for i, path in enumerate(inputs):
@@ -186,6 +244,7 @@ def analyze(inputs: list[str], limits: Limits, jobs: int = 0, progress: bool = T
     spill = tempfile.mkdtemp(prefix="analyze-sos-")
     limits = Limits(limits.max_member, limits.max_total, limits.max_depth, spill)
     results: list[JobResult] = []
+    pending = _unseen(pending, results)
     bar = Progress(progress, sum(_share_of(job) for _, job in pending))
     bar.reports = (0, len(pending))
     try:
@@ -211,23 +270,67 @@ def analyze(inputs: list[str], limits: Limits, jobs: int = 0, progress: bool = T
         bar.close()
         shutil.rmtree(spill, ignore_errors=True)
 
+    return _outcome(results, errors)
+
+
+_SEEN = _SameBytes()
+
+
+def _unseen(pending: list[tuple[tuple, Job]], results: list[JobResult]) -> list[tuple[tuple, Job]]:
+    """The jobs to read; one whose bytes an earlier job has becomes a result that says so."""
+    out = []
+    for key, job in pending:
+        same = _SEEN.earlier(key, job)
+        if same is None:
+            out.append((key, job))
+        else:
+            results.append(JobResult(job, key, same_as=same))
+    return out
+
+
+def _outcome(results: list[JobResult], errors: list[InputError]) -> Outcome:
     results.sort(key=lambda r: r.key)
     reports: list[Report] = []
-    guests: list[Guest] = []
+    reads: dict[str, Built] = {}
     notes: list[Problem] = []
+    rid_of: dict[tuple, str] = {}
     for r in results:
         if r.error:
             errors.append(InputError(r.job.label, r.error))
         notes += r.notes
-        if r.report is None:
+        if r.built is not None or r.same_as is not None:
+            rid_of[r.key] = "r%d" % (len(rid_of) + 1)
+    by_fingerprint: dict[str, str] = {}
+    for r in results:
+        rid = rid_of.get(r.key)
+        if rid is None:
             continue
-        rid = "r%d" % (len(reports) + 1)
-        r.report.id = rid
-        for g in r.guests:
+        if r.built is None:
+            continue
+        r.built.report.id = rid
+        for g in r.built.guests:
             g.report = rid
-        reports.append(r.report)
-        guests += r.guests
-    return Outcome(reports, guests, errors, notes)
+        first = by_fingerprint.setdefault(r.built.fingerprint, rid)
+        if first != rid:  # read, but its content is an earlier report's (a tarball and its tree)
+            r.built.report.duplicate_of = first
+        else:
+            reads[rid] = r.built
+    for r in results:
+        rid = rid_of.get(r.key)
+        if rid is None:
+            continue
+        if r.built is not None:
+            reports.append(r.built.report)
+            continue
+        target = next((x for x in results if x.key == r.same_as), None)
+        original = target.report if target is not None else None
+        dup = Report(id=rid, path=r.job.label, duplicate_of=original.id if original else None)
+        if original is not None:
+            for name in ("hostname", "sos_version", "collected_at", "os", "utc_offset", "machine_id"):
+                setattr(dup, name, getattr(original, name))
+        reports.append(dup)
+    reports.sort(key=lambda rep: int(rep.id[1:]))
+    return Outcome(reports, reads, errors, notes)
 
 
 _SPILLED: set = set()  # reports copied out of compressed bundles: their bytes were counted there
@@ -269,7 +372,11 @@ def _children(r: JobResult, limits: Limits) -> tuple[list[tuple[tuple, Job]], li
             refused.append(JobResult(job, key, error="not read: reports nested more than %d bundles deep"
                                      % limits.max_depth))
         else:
-            kids.append((key, job))
+            same = _SEEN.earlier(key, job)
+            if same is None:
+                kids.append((key, job))
+            else:
+                refused.append(JobResult(job, key, same_as=same))
     return kids, refused
 
 

@@ -86,7 +86,7 @@ def test_live_values_win_and_disagreements_are_kept_not_overwritten():
                        definition=_dom(U1, "i1", 4096, ["fa:16:3e:00:00:01", "fa:16:3e:00:00:02"], ["p1", "p2"],
                                        state="paused", id=3),
                        state="paused", state_reason="user")
-    guests, problems = merge("r1", "compute-1", [persistent, live])
+    guests, problems, _ = merge("r1", "compute-1", [persistent, live])
     (g,) = guests
     assert (g.state, g.state_reason, g.persistent, g.memory_mb) == ("paused", "user", True, 4096)
     fields = {d.field: d for d in g.differences}
@@ -102,7 +102,7 @@ def test_etc_and_run_only_report_gives_state_and_transience():
     transient = Observation(Source(KIND_RUN, "run/libvirt/qemu/b.xml"), U2, "b", live=True,
                             definition=_dom(U2, "b", 1024, [], [], state="running", id=7),
                             state="running", state_reason="booted")
-    guests, _ = merge("r1", "h", [shut, transient])
+    guests, _, _ = merge("r1", "h", [shut, transient])
     by = {g.uuid: g for g in guests}
     assert (by[U1].state, by[U1].persistent) == ("shut off", True)
     assert (by[U2].state, by[U2].persistent) == ("running", False)
@@ -113,16 +113,16 @@ def test_virsh_list_state_maps_by_name_and_plugin_summary_wins():
                       definition=_dom(U1, "a", 1024, [], []), persistent=True)
     listed = Observation(Source(KIND_VIRSH_LIST, "sos_commands/virsh/virsh_-r_list_--all"), None, "a",
                          state="crashed")
-    guests, _ = merge("r1", "h", [etc, listed])
+    guests, _, _ = merge("r1", "h", [etc, listed])
     assert guests[0].state == "crashed"
     summary = Observation(Source(KIND_PLUGIN_SUMMARY, "sos_commands/libvirt_guests/summary.json"), U1, "a",
                           state="pmsuspended", state_reason="unknown", persistent=True)
-    guests, _ = merge("r1", "h", [etc, listed, summary])
+    guests, _, _ = merge("r1", "h", [etc, listed, summary])
     assert (guests[0].state, guests[0].state_reason) == ("pmsuspended", "unknown")
 
 
 def test_listed_domain_without_any_xml_is_reported_not_dropped():
     listed = Observation(Source(KIND_VIRSH_LIST, "sos_commands/virsh/virsh_-r_list_--all"), None, "ghost",
                          state="running")
-    guests, problems = merge("r1", "h", [listed])
+    guests, problems, _ = merge("r1", "h", [listed])
     assert guests == [] and "ghost" in problems[0].reason

@@ -202,8 +202,8 @@ def test_domain_xml_is_parsed_while_the_stream_goes_on(inputs, monkeypatch):
     monkeypatch.setattr(domain_xml, "parse_domain", lambda data, rel: calls.append(rel) or real(data, rel))
     got = build("r", path, early)
     assert calls == []
-    assert [dataclasses.asdict(g) for g in got[1]] == [dataclasses.asdict(g) for g in expected[1]]
-    assert got[0].problems == expected[0].problems
+    assert [dataclasses.asdict(g) for g in got.guests] == [dataclasses.asdict(g) for g in expected.guests]
+    assert got.report.problems == expected.report.problems
 
 
 def test_a_broken_document_prepared_early_holds_nothing_of_its_parser():

@@ -110,5 +110,5 @@ def test_a_reason_given_for_another_state_is_not_borrowed():
                        state="running", persistent=True),
            Observation(Source(KIND_RUN, "run/libvirt/qemu/i4.xml"), uuid=_uuid(4), domain_name="i4", live=True,
                        definition=d, state="paused", state_reason="ioerror")]
-    (g,), _ = merge("r1", "h", obs)
+    (g,), _, _ = merge("r1", "h", obs)
     assert (g.state, g.state_reason) == ("running", None)

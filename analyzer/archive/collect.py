@@ -86,6 +86,7 @@ class Collected:
     # STREAM members: tag -> its scanner's result, and the paths it was fed (in archive order)
     streams: dict[str, Any] = field(default_factory=dict)
     stream_paths: dict[str, list[str]] = field(default_factory=dict)
+    links: dict[str, str] = field(default_factory=dict)  # rel -> target, for wanted links (Wanted.link)
     problems: list[Problem] = field(default_factory=list)
     nested: list[Nested] = field(default_factory=list)
     members: int = 0
@@ -166,7 +167,11 @@ class Collector:
             # of it is worth saying when it sits where the analyzer looks.
             self._links.add(rel)
             target = m.linkname
-            if self.select.want(rel) is not None and (target.startswith("/") or _escapes(rel, target, m.type)):
+            w = self.select.want(rel)
+            if w is not None and w.link and m.type == SYMLINK:
+                self._link(rel, w.tag, target)
+                return
+            if w is not None and (target.startswith("/") or _escapes(rel, target, m.type)):
                 self.problems.add(rel, "skipped: %s to %s points outside the report"
                                   % (m.type, _short(target)), group="links")
             return
@@ -205,6 +210,12 @@ class Collector:
         for piece in data.chunks():
             scanner.feed(piece)
         scanner.finish_member()
+
+    def _link(self, rel: str, tag: str, target: str) -> None:
+        """A link whose target is the fact (etc/localtime -> .../zoneinfo/Europe/Paris): kept as
+        text, never followed."""
+        self.out.links[rel] = target[:4096]
+        self.out.tags[rel] = tag
 
     def _maybe_nested(self, m: Member, rel: str, data: "MemberData") -> None:
         kind = detect.sniff(data.peek(512))
@@ -387,6 +398,13 @@ def read_tree(label: str, root: str, limits: Limits, selection: Selection) -> Co
                 col.problems.add(rel, "skipped: %s" % (e.strerror or e), group="unreadable files")
                 continue
             if stat.S_ISLNK(st.st_mode):
+                w = selection.want(rel)
+                if w is not None and w.link:
+                    try:
+                        col._link(rel, w.tag, os.readlink(full))
+                    except OSError as e:
+                        col.problems.add(rel, "skipped: %s" % (e.strerror or e), group="unreadable files")
+                    continue
                 target = os.path.realpath(full)
                 if os.path.commonpath([target, real_root]) != real_root:
                     col.problems.add(rel, "skipped: link to %s points outside the report"

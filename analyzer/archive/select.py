@@ -51,6 +51,7 @@ class Wanted:
     dirs: tuple[str, ...]  # directories ("x/y/") holding such members: a tree walk prunes the rest
     deep: bool = False  # members may sit anywhere below `dirs` (not only in them)
     example: str = ""  # a real path it matches, for people and for the registry's test
+    link: bool = False  # the member is a symbolic link and its target is what is read
     # BYTES: (path, data) -> anything worth computing at once, kept in Collected.prepared
     prepare: Optional[Callable[[str, bytes], Any]] = None
     # STREAM: makes the one scanner that sees every member of this tag in a report

@@ -23,6 +23,7 @@ class View:
     streams: Mapping[str, Any]  # tag -> the scanner's result (STREAM members)
     stream_paths: Mapping[str, list[str]]  # tag -> the paths the scanner was fed
     root: Optional[str] = None  # the report's top directory name, when it had one
+    links: Mapping[str, str] = field(default_factory=dict)  # rel -> target of its wanted links
 
     def paths(self, tag: str) -> list[str]:
         """The BYTES members of one tag, in archive order."""

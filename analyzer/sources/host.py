@@ -24,6 +24,7 @@ from typing import Any, Mapping, Optional
 
 from analyzer.archive.select import BYTES, Wanted
 from analyzer.model import Packages
+from analyzer.parsers import clock
 from analyzer.sources.base import Readout, View
 
 MEMBERS = (
@@ -34,11 +35,13 @@ MEMBERS = (
            r"|sos_commands/rpm/sh_-c_rpm_--nodigest_-qa_--qf_[^/]*"
            r"|sos_commands/process/ps_auxwww|sos_commands/process/ps_auxfwww"
            r"|sos_commands/(?:podman|docker)/(?:podman|docker)_ps(?:_-a)?"
-           r"|sos_commands/(?:podman|docker)/(?:podman|docker)_images",
+           r"|sos_commands/(?:podman|docker)/(?:podman|docker)_images"
+           r"|etc/machine-id|sos_commands/systemd/timedatectl",
            ("sos_commands/host/", "sos_commands/date/", "sos_commands/dpkg/", "sos_commands/rpm/",
             "sos_commands/process/", "sos_commands/podman/", "sos_commands/docker/", "sos_reports/",
-            "etc/", "usr/lib/"),
+            "sos_commands/systemd/", "etc/", "usr/lib/"),
            example="sos_commands/host/hostname"),
+    Wanted("localtime", BYTES, r"etc/localtime", ("etc/",), link=True, example="etc/localtime"),
 )
 
 _DPKG_NAMES = {
@@ -54,7 +57,6 @@ _RPM_NAMES = {
 _RPM_LINE = re.compile(r"^(?P<name>[A-Za-z0-9_.+-]+?)-(?P<ver>\d[^-\s]*-[^\s]+?)\.(?:noarch|x86_64|aarch64|ppc64le|s390x|i686)\b")
 _NOVA_IMAGE = re.compile(r"(?P<image>\S*nova[-_]compute\S*):(?P<tag>\d+\.\d+\.\d+\S*)")
 _PRODUCT_IMAGE = re.compile(r"rhosp|kolla|tripleo", re.I)  # tags version the product, not Nova
-_DATE = re.compile(r"\w{3} (\w{3}) +(\d+) (\d\d:\d\d:\d\d) (\S+) (\d{4})")
 
 
 def _text(files: Mapping[str, bytes], path: str) -> Optional[str]:
@@ -114,20 +116,9 @@ def read(v: View) -> Readout:
         version = manifest["version"]
     facts["sos_version"] = version
 
-    start = manifest.get("start_time")
-    if isinstance(start, str) and re.match(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", start):
-        facts["collected_at"] = start[:19].replace(" ", "T")
-    else:
-        _, dtext = _first(files, "sos_commands/date/date_--utc", "sos_commands/date/date")
-        if dtext:
-            m = _DATE.search(dtext)
-            if m:
-                try:
-                    dt = datetime.strptime(" ".join(m.group(1, 2, 3, 5)), "%b %d %H:%M:%S %Y")
-                    suffix = "Z" if m.group(4) == "UTC" else ""
-                    facts["collected_at"] = dt.strftime("%Y-%m-%dT%H:%M:%S") + suffix
-                except ValueError:
-                    pass
+    facts.update(_clock(files, v.links, manifest))
+    _, mid = _first(files, "etc/machine-id")
+    facts["machine_id"] = mid.strip()[:64] if mid else None
 
     _, os_text = _first(files, "etc/os-release", "usr/lib/os-release")
     if os_text:
@@ -140,6 +131,36 @@ def read(v: View) -> Readout:
     facts["packages"] = _packages(files)
     facts["nova_compute"], facts["nova_compute_evidence"] = _runs_nova_compute(files, facts["packages"])
     return Readout(facts=facts)
+
+
+def _clock(files: Mapping[str, bytes], links: Mapping[str, str], manifest: dict) -> dict[str, Any]:
+    """collected_at (UTC with Z when the offset is known, else the host's local time) and utc_offset."""
+    local = clock.parse_date(_text(files, "sos_commands/date/date") or "")
+    utc = clock.parse_date(_text(files, "sos_commands/date/date_--utc") or "")
+    if utc is not None and utc[1] != "UTC":
+        utc = None
+    start = manifest.get("start_time")
+    started = None
+    if isinstance(start, str) and re.match(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", start):
+        started = datetime.strptime(start[:19], "%Y-%m-%d %H:%M:%S")  # sos writes its local time
+    offset = None
+    if local is not None and utc is not None:
+        offset = clock.offset_between(local[0], utc[0])
+    elif local is not None and local[1] in ("UTC", "GMT"):
+        offset = 0
+    if offset is None:
+        offset = clock.timedatectl_offset(_text(files, "sos_commands/systemd/timedatectl") or "")
+    zone = clock.zone_of_link(links.get("etc/localtime", ""))
+    when = started or (local[0] if local else None)
+    if offset is None and zone and when is not None:
+        offset = clock.zone_offset(zone, when)
+    if started is None and utc is not None:
+        return {"collected_at": clock.iso_z(utc[0]), "utc_offset": None if offset is None else clock.format_offset(offset)}
+    if when is None:
+        return {}
+    if offset is None:
+        return {"collected_at": when.strftime("%Y-%m-%dT%H:%M:%S")}
+    return {"collected_at": clock.iso_z(clock.to_utc(when, offset)), "utc_offset": clock.format_offset(offset)}
 
 
 def _packages(files: Mapping[str, bytes]) -> Packages:

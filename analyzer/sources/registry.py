@@ -31,7 +31,8 @@ def view(source: ModuleType, c: Collected) -> View:
     return View(files={rel: c.files[rel] for rel in tags if rel in c.files}, tags=tags,
                 prepared={rel: c.prepared[rel] for rel in tags if rel in c.prepared},
                 streams={t: r for t, r in c.streams.items() if t in mine},
-                stream_paths={t: p for t, p in c.stream_paths.items() if t in mine}, root=c.root)
+                stream_paths={t: p for t, p in c.stream_paths.items() if t in mine}, root=c.root,
+                links={rel: c.links[rel] for rel in tags if rel in c.links})
 
 
 def read_all(c: Collected) -> list[Readout]:
