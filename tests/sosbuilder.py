@@ -103,7 +103,11 @@ class HostSpec:
     nova_compute: bool = True
     nova_log_lines: list = field(default_factory=list)
     qemu_log: bool = True
-    collected_at: str = "2026-11-20 10:00:00"
+    collected_at: str = "2026-11-20 10:00:00"  # the host's local time
+    # The host's clock: `date`, sos's manifest and nova-compute's log lines are in local time.
+    utc_offset_minutes: int = 0
+    zone: str = "UTC"  # what `date` prints for the zone (CET, EST, ...)
+    machine_id: str = ""
     padding_files: int = 0
     label: str = ""
     # optional extras
@@ -509,8 +513,8 @@ def virsh_domblklist(g: GuestSpec) -> str:
     return vsh_table(("Target", "Source"), [("vda", src)])
 
 
-def _date_line(ts: str) -> str:
-    return time.strftime("%a %b %d %H:%M:%S UTC %Y", time.gmtime(_epoch(ts)))
+def _date_line(ts: str, zone: str = "UTC", shift_minutes: int = 0) -> str:
+    return time.strftime("%a %b %d %H:%M:%S {} %Y".format(zone), time.gmtime(_epoch(ts) - 60 * shift_minutes))
 
 
 _DPKG_HEAD = """Desired=Unknown/Install/Remove/Purge/Hold
@@ -863,8 +867,10 @@ def iter_members(host: HostSpec, *, extra: Optional[dict] = None) -> list:
     files["environment"] = "\n"
     files["sos_commands/host/hostname"] = host.hostname + "\n"
     files["sos_commands/host/uptime"] = f" {host.collected_at[11:]} up 1 day,  2:14,  0 users,  load average: 0.52, 0.48, 0.45\n"
-    files["sos_commands/date/date"] = _date_line(host.collected_at) + "\n"
-    files["sos_commands/date/date_--utc"] = _date_line(host.collected_at) + "\n"
+    files["sos_commands/date/date"] = _date_line(host.collected_at, host.zone) + "\n"
+    files["sos_commands/date/date_--utc"] = _date_line(host.collected_at, "UTC", host.utc_offset_minutes) + "\n"
+    if host.machine_id:
+        files["etc/machine-id"] = host.machine_id + "\n"
     links["hostname"] = "sos_commands/host/hostname"
     links["date"] = "sos_commands/date/date"
     links["uptime"] = "sos_commands/host/uptime"
