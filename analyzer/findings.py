@@ -377,20 +377,20 @@ def with_story(findings: list[Finding], instances: list[Instance]) -> list[Findi
         if m is None:
             continue
         states = {h.host: h.state for h in inst.hosts}
+        owner = m.destination
         if m.outcome == "failed":
-            leftover = m.destination
+            leftover, owner = m.destination, m.source
             what = "a migration from %s to %s failed at %s" % (m.source or "?", m.destination, m.ended or m.started)
         else:
             leftover = m.source if m.source and states.get(m.source) not in ACTIVE else next(
                 (h for h in f.hosts if h != m.destination and states.get(h) not in ACTIVE), None)
-            what = "%s %s from %s to %s%s" % (
-                "it was evacuated" if m.kind == "evacuation" else "it migrated",
-                "(%s)" % m.kind if m.kind == "cold" else "", m.source or "an unknown host", m.destination,
-                " at %s" % m.ended if m.ended else "")
+            verb = {"evacuation": "it was evacuated", "cold": "it was cold-migrated"}.get(m.kind, "it migrated")
+            what = "%s from %s to %s%s" % (verb, m.source or "an unknown host", m.destination,
+                                           " at %s" % m.ended if m.ended else "")
         head = f.message.split("; ", 1)[0]
         f.message = "%s; %s (logs)%s" % (
             head, what, ": the definition on %s is the leftover (`virsh undefine` it there once Nova "
-                        "confirms the instance is on %s)" % (leftover, m.destination)
+                        "confirms the instance is on %s)" % (leftover, owner or "the other host")
             if leftover and f.severity != "critical" else "")
         for e in inst.events:
             if e.kind in ("migration-started", "migration-completed", "migration-failed", "migrated-in",
