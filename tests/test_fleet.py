@@ -54,7 +54,11 @@ def fleet(*args, check=True, cwd=None, timeout=300):
 
 
 def q(store, text):
-    return json.loads(fleet("sql", store, text, "--format", "json").stdout)
+    """Rows as `sql --format json` prints them (in this process: the CLI is checked on its own)."""
+    from analyzer.fleet import query
+    from analyzer.fleet.store import Store
+    cols, rows = query.sql(Store(str(store)), text)
+    return json.loads(query.render(cols, rows, "json"))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -280,7 +284,8 @@ def check_queries(store: Path) -> None:
     miss = fleet("where", store, "no-such-vm", check=False)
     assert miss.returncode == 1 and miss.stderr.count("\n") == 1 and "no instance matches" in miss.stderr
     # sql, three formats
-    assert q(store, "SELECT count(*) AS n FROM reports") == [{"n": 8}]
+    assert json.loads(fleet("sql", store, "SELECT count(*) AS n FROM reports", "--format", "json").stdout) \
+        == [{"n": 8}]
     csv = fleet("sql", store, "SELECT host, guest_count FROM reports WHERE host = 'compute-3' "
                               "ORDER BY guest_count DESC LIMIT 1", "--format", "csv").stdout
     assert csv.splitlines() == ["host,guest_count", "compute-3,5"]
@@ -362,9 +367,11 @@ def test_a_worker_killed_mid_ingest_loses_and_doubles_nothing(tmp_path, cluster)
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline and not list((store / "reports").glob("part-*")):
             time.sleep(0.05)
-        victim = sorted(pids.values())[0]
+        addr, victim = sorted(pids.items())[0]
+        busy = client.processing()[addr]
         assert proc.poll() is None, "ingest ended before a worker could be killed"
         os.kill(victim, signal.SIGKILL)
+        assert busy, "the killed worker had no task"
         out, err = proc.communicate(timeout=300)
         assert proc.returncode == 0, err
         assert out.strip().startswith("14 reports ingested (0 replaced), 0 failed"), out
