@@ -59,7 +59,7 @@ def cpu() -> float:
     return s.ru_utime + s.ru_stime + c.ru_utime + c.ru_stime
 
 
-def ingest(inputs: Path, store: Path, jobs: int) -> tuple[float, float, int]:
+def ingest(inputs: Path, store: Path, jobs: int) -> tuple[float, float, float, int]:
     from analyzer.fleet.ingest import run_ingest
     from analyzer.fleet.store import Store
     if store.exists():
@@ -69,7 +69,7 @@ def ingest(inputs: Path, store: Path, jobs: int) -> tuple[float, float, int]:
     wall, used = time.monotonic() - t0, cpu() - c0
     if s.failed or s.duplicates:
         raise SystemExit("bench: %d failed, %d duplicates: %s" % (s.failed, s.duplicates, s.errors[:3]))
-    return wall, used, s.ingested
+    return wall, used, s.cpu_seconds, s.ingested
 
 
 def replicate(src: Path, dest: Path, rows: int) -> None:
@@ -137,22 +137,25 @@ def main() -> None:
     t0 = time.monotonic()
     tars = generate(out / "inputs", a.reports, a.guests, a.padding)
     size = sum(p.stat().st_size for p in tars) / len(tars)
+    print("load average: %s" % " ".join("%.1f" % x for x in os.getloadavg()))
     print("inputs: %d generated reports, %d guests and %d padding files each, %.0f KiB each (xz); "
           "generated in %.1f s" % (len(tars), a.guests, a.padding, size / 1024, time.monotonic() - t0))
     rates = {}
     cores = os.cpu_count() or 1
     for jobs in (1, 2):
-        wall, used, n = ingest(out / "inputs", out / ("store-%d" % jobs), jobs)
+        wall, used, task_cpu, n = ingest(out / "inputs", out / ("store-%d" % jobs), jobs)
         rates[jobs] = n / wall
-        print("ingest, %d local worker%s: %d reports in %.1f s = %.1f reports/s; CPU %.3f s/report"
-              % (jobs, "" if jobs == 1 else "s", n, wall, n / wall, used / n))
+        print("ingest, %d local worker%s: %d reports in %.1f s = %.1f reports/s; CPU per report %.3f s "
+              "in the tasks, %.3f s all told (cluster start, scheduler, compaction)"
+              % (jobs, "" if jobs == 1 else "s", n, wall, n / wall, task_cpu / n, used / n))
         if jobs == 1:
-            per = used / n
-    print("scaling ratio (2 workers / 1 worker): %.2f on %d cores" % (rates[2] / rates[1], cores))
+            per = task_cpu / n
+    print("scaling ratio (2 workers / 1 worker): %.2f on %d cores; load average before: %s"
+          % (rates[2] / rates[1], cores, " ".join("%.1f" % x for x in os.getloadavg())))
     for machines in (1, 10, 100):
-        print("from the 1-worker CPU per report: %d machine%s of %d cores ~ %d reports/day"
+        print("from the 1-worker task CPU per report: %d machine%s of %d cores ~ %d reports/day"
               % (machines, "" if machines == 1 else "s", cores, machines * cores * 86400 / per))
-    big = out / "store-%d-rows" % a.rows
+    big = out / ("store-%d-rows" % a.rows)
     replicate(out / "store-1", big, a.rows)
     from analyzer.fleet.store import Store, connect
     con = connect(Store(str(big)))

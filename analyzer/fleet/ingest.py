@@ -293,6 +293,7 @@ class Done:
     unit: str
     reports: list[tuple[str, str]] = field(default_factory=list)  # (sha256, path)
     errors: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
+    cpu_seconds: float = 0.0  # the worker's CPU for this task, its xz children included
 
 
 def _error_row(path: str, sha: Optional[str], reason: str, write_id: str, at: str) -> dict:
@@ -310,6 +311,7 @@ def ingest_unit(unit: Unit, store_url: str, limits: tuple) -> Done:
     the input's sake (a bug in the analyzer is an error row too, like analyze-sos reports it)."""
     store = Store(store_url)
     done = Done(unit.path)
+    before = _cpu()
     if unit.error:
         _write_error(store, unit.path, None, unit.error)
         done.errors.append((unit.path, unit.error))
@@ -323,7 +325,14 @@ def ingest_unit(unit: Unit, store_url: str, limits: tuple) -> Done:
         except Exception:
             pass
         done.errors.append((unit.path, reason))
+    done.cpu_seconds = _cpu() - before
     return done
+
+
+def _cpu() -> float:
+    import resource
+    s, c = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return s.ru_utime + s.ru_stime + c.ru_utime + c.ru_stime
 
 
 def _ingest(unit: Unit, store: Store, limits: tuple, done: Done) -> None:
@@ -395,6 +404,7 @@ class Summary:
     failed: int = 0  # error rows written by this run
     units: int = 0
     seconds: float = 0.0
+    cpu_seconds: float = 0.0  # in the tasks (workers), not the client or the scheduler
     errors: list[tuple[str, str]] = field(default_factory=list)
 
 
@@ -440,6 +450,7 @@ def run_ingest(store: Store, inputs: list[str], scheduler: Optional[str] = None,
                 summary.ingested += 1
                 summary.replaced += sha in before
             summary.failed += len(done.errors)
+            summary.cpu_seconds += done.cpu_seconds
             summary.errors += done.errors
             bar.step(unit.path)
     finally:
