@@ -77,10 +77,10 @@ def replicate(src: Path, dest: Path, rows: int) -> None:
     all but the first ten copies, so some instances are seen many times and most once)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
-    from analyzer.fleet.store import SCHEMAS, TABLES, Store, connect, new_write_id
+    from analyzer.fleet.store import TABLES, Store, connect, new_write_id, schema
 
     con = connect(Store(str(src)))
-    base = {t: con.sql("SELECT * FROM %s" % t).to_arrow_table().cast(SCHEMAS[t]).to_pylist() for t in TABLES}
+    base = {t: con.sql("SELECT * FROM %s" % t).to_arrow_table().cast(schema(t)).to_pylist() for t in TABLES}
     n = len(base["reports"])
     copies = -(-rows // n)
     out = {t: [] for t in TABLES}
@@ -103,7 +103,7 @@ def replicate(src: Path, dest: Path, rows: int) -> None:
     store.create()
     stem = "batch-" + new_write_id()
     for t in ("guests", "events", "findings", "errors", "reports"):
-        pq.write_table(pa.Table.from_pylist(out[t], schema=SCHEMAS[t]), str(dest / t / (stem + ".parquet")))
+        pq.write_table(pa.Table.from_pylist(out[t], schema=schema(t)), str(dest / t / (stem + ".parquet")))
 
 
 def where_latency(store: Path, terms: list[str], repeat: int = 5) -> list[tuple[str, int, float, float]]:

@@ -446,3 +446,10 @@ def test_a_missing_input_is_an_error_row_and_ingest_still_exits_0(tmp_path):
     assert q(store, "SELECT path, sha256, reason FROM errors") == [
         {"path": str(tmp_path / "nope.tar.xz"), "sha256": None, "reason": "no such file or directory"}]
     assert fleet("where", store, "anything", check=False).returncode == 1
+
+
+def test_doctests_of_the_fleet_modules():
+    import doctest
+    from analyzer.fleet import ingest, query
+    for mod in (ingest, query):
+        assert doctest.testmod(mod).failed == 0, mod.__name__

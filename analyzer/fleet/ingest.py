@@ -508,8 +508,7 @@ def compact(store: Store) -> int:
     does), then removes what it merged. Parts written meanwhile by another ingest are left alone,
     and so are children whose report is not committed yet unless they are stale.
     """
-    from analyzer.fleet.store import SCHEMAS, connect
-    import pyarrow as pa
+    from analyzer.fleet.store import COLUMNS, connect, schema
 
     listed = {t: store.files(t) for t in TABLES}
     if sum(len(v) for v in listed.values()) <= len(TABLES):
@@ -519,9 +518,9 @@ def compact(store: Store) -> int:
     stem = "batch-%s" % wid
     committed = {stem_of(p) for p in listed["reports"]}
     for t in CHILDREN + ("errors", "reports"):
-        cols = ", ".join('"%s"' % f.name for f in SCHEMAS[t])
+        cols = ", ".join('"%s"' % n for n, _ in COLUMNS[t])
         data = _arrow(con.sql("SELECT %s FROM %s ORDER BY %s" % (cols, t, "sha256" if t != "errors" else "path")))
-        rows = data.cast(SCHEMAS[t]).to_pylist() if data.num_rows else []
+        rows = data.cast(schema(t)).to_pylist() if data.num_rows else []
         store.write_table(t, stem, rows)
     removed = 0
     now = time.time()

@@ -12,28 +12,46 @@ import datetime as dt
 import decimal
 import io
 import json
+import re
 from typing import Any, Optional
 
 from analyzer.fleet.store import Store, connect
 
 
+class _Named:
+    """What `correlate.match` reads of a guest: its UUID and names (a store has tens of thousands
+    of them, too many to build full `Guest`s for each query)."""
+
+    __slots__ = ("uuid", "domain_name", "display_name", "host", "report")
+
+    def __init__(self, uuid: str, domain_name: Optional[str], display_name: Optional[str]) -> None:
+        self.uuid, self.domain_name, self.display_name = uuid, domain_name, display_name
+        self.host = self.report = None
+
+
 def where(store: Store, query: str) -> dict[str, Any]:
     from analyzer import correlate
-    from analyzer.model import Guest
 
     con = connect(store)
-    names = con.execute("SELECT DISTINCT uuid, domain_name, display_name FROM guests "
-                        "WHERE uuid IS NOT NULL").fetchall()
-    candidates = [Guest(uuid=u, domain_name=d, display_name=n) for u, d, n in names]
-    hits, matches = correlate.match(candidates, [query])
+    hits, matches = [], []
+    # Where a query's first matching rule can be decided in SQL (a UUID or prefix, an exact name),
+    # only the rows it names are handed to correlate; when that finds nothing, every name is.
+    # correlate's rules go UUID -> prefix -> domain name -> display name -> case-insensitive ->
+    # glob, and the first that matches anything wins, so the result is the same.
+    pre = _prefilter(query)
+    for cond, args in ([pre] if pre else []) + [("TRUE", [])]:
+        names = con.execute("SELECT DISTINCT uuid, domain_name, display_name FROM guests "
+                            "WHERE uuid IS NOT NULL AND (%s)" % cond, args).fetchall()
+        hits, matches = correlate.match([_Named(u, d, n) for u, d, n in names], [query])
+        if hits:
+            break
     m = matches[0]
     out: dict[str, Any] = {"query": query, "matched_by": m.matched_by, "sightings": [], "events": [],
                            "suggestions": m.suggestions}
     uuids = sorted({g.uuid for g in hits})
     if not uuids:
         return out
-    con.execute("CREATE TEMP TABLE _q (uuid VARCHAR)")
-    con.executemany("INSERT INTO _q VALUES (?)", [(u,) for u in uuids])
+    con.execute("CREATE TEMP TABLE _q AS SELECT unnest(?::VARCHAR[]) AS uuid", [uuids])
     rows = con.execute("""
         SELECT g.uuid, g.display_name, g.domain_name, g.project, g."user", g.host, g.state,
                g.state_reason, r.collected_at, r.collected_at_is_utc, r.path, r.sha256,
@@ -56,6 +74,19 @@ def where(store: Store, query: str) -> dict[str, Any]:
                       "message": msg, "evidence": {"path": ep, "line": el}, "report_sha256": s}
                      for u, t, z, h, k, p, msg, ep, el, s in ev]
     return out
+
+
+def _prefilter(term: str) -> Optional[tuple[str, list]]:
+    """
+    >>> _prefilter("3F1C2D4E-5a6b")[1], _prefilter("web-01")[1], _prefilter("web-*")
+    (['3f1c2d4e5a6b%'], ['web-01', 'web-01'], None)
+    """
+    h = term.strip().replace("-", "").lower()
+    if re.fullmatch(r"[0-9a-f]{8,32}", h) and re.fullmatch(r"[0-9a-fA-F-]+", term.strip()):
+        return "replace(lower(uuid), '-', '') LIKE ?", [h + "%"]
+    if any(c in term for c in "*?["):
+        return None
+    return "domain_name = ? OR display_name = ?", [term, term]
 
 
 def _when(stamp: Optional[str], is_utc: Optional[bool]) -> str:

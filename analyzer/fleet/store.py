@@ -24,9 +24,6 @@ import time
 import uuid as uuidlib
 from typing import Any, Optional
 
-import pyarrow as pa
-import pyarrow.parquet as pq
-
 FORMAT = "analyze-sos-fleet"
 VERSION = 1
 MARKER = "fleet.json"
@@ -37,38 +34,48 @@ class StoreError(Exception):
     """The store cannot be used: one line for the user (exit status 2)."""
 
 
-_s, _b, _i = pa.string(), pa.bool_(), pa.int64()
-SCHEMAS: dict[str, pa.Schema] = {
-    "reports": pa.schema([
-        ("sha256", _s), ("path", _s), ("host", _s),
-        ("collected_at", _s), ("collected_at_is_utc", _b), ("utc_offset", _s),
-        ("sos_version", _s), ("os", _s),
-        ("nova_version", _s), ("libvirt_version", _s), ("qemu_version", _s),
-        ("nova_compute", _b), ("guest_count", _i), ("problem_count", _i),
-        ("schema_version", _i), ("analyzer_version", _s),
-        ("ingested_at", _s), ("write_id", _s),
-    ]),
-    "guests": pa.schema([
-        ("sha256", _s), ("uuid", _s), ("domain_name", _s), ("display_name", _s),
-        ("project", _s), ("project_id", _s), ("user", _s), ("user_id", _s),
-        ("host", _s), ("state", _s), ("state_reason", _s), ("persistent", _b),
-        ("flavor", _s), ("vcpus", _i), ("memory_mb", _i),
-        ("nova_version", _s), ("creation_time", _s), ("write_id", _s),
-    ]),
-    "events": pa.schema([
-        ("sha256", _s), ("uuid", _s), ("time", _s), ("time_is_utc", _b), ("host", _s),
-        ("kind", _s), ("peer_host", _s), ("message", _s),
-        ("evidence_path", _s), ("evidence_line", _i), ("write_id", _s),
-    ]),
-    "findings": pa.schema([
-        ("sha256", _s), ("code", _s), ("severity", _s), ("host", _s),
-        ("guests", pa.list_(_s)), ("message", _s), ("write_id", _s),
-    ]),
-    "errors": pa.schema([
-        ("path", _s), ("sha256", _s), ("reason", _s), ("ingested_at", _s), ("write_id", _s),
-    ]),
+# Columns per table: (name, type). "s" string, "b" bool, "i" int64, "ls" list of strings.
+COLUMNS: dict[str, list[tuple[str, str]]] = {
+    "reports": [
+        ("sha256", "s"), ("path", "s"), ("host", "s"),
+        ("collected_at", "s"), ("collected_at_is_utc", "b"), ("utc_offset", "s"),
+        ("sos_version", "s"), ("os", "s"),
+        ("nova_version", "s"), ("libvirt_version", "s"), ("qemu_version", "s"),
+        ("nova_compute", "b"), ("guest_count", "i"), ("problem_count", "i"),
+        ("schema_version", "i"), ("analyzer_version", "s"),
+        ("ingested_at", "s"), ("write_id", "s"),
+    ],
+    "guests": [
+        ("sha256", "s"), ("uuid", "s"), ("domain_name", "s"), ("display_name", "s"),
+        ("project", "s"), ("project_id", "s"), ("user", "s"), ("user_id", "s"),
+        ("host", "s"), ("state", "s"), ("state_reason", "s"), ("persistent", "b"),
+        ("flavor", "s"), ("vcpus", "i"), ("memory_mb", "i"),
+        ("nova_version", "s"), ("creation_time", "s"), ("write_id", "s"),
+    ],
+    "events": [
+        ("sha256", "s"), ("uuid", "s"), ("time", "s"), ("time_is_utc", "b"), ("host", "s"),
+        ("kind", "s"), ("peer_host", "s"), ("message", "s"),
+        ("evidence_path", "s"), ("evidence_line", "i"), ("write_id", "s"),
+    ],
+    "findings": [
+        ("sha256", "s"), ("code", "s"), ("severity", "s"), ("host", "s"),
+        ("guests", "ls"), ("message", "s"), ("write_id", "s"),
+    ],
+    "errors": [
+        ("path", "s"), ("sha256", "s"), ("reason", "s"), ("ingested_at", "s"), ("write_id", "s"),
+    ],
 }
-TABLES = tuple(SCHEMAS)
+_SQL_TYPES = {"s": "VARCHAR", "b": "BOOLEAN", "i": "BIGINT", "ls": "VARCHAR[]"}
+
+
+def schema(table: str):
+    """The table's Arrow schema (pyarrow is imported only by what reads or writes Parquet)."""
+    import pyarrow as pa
+    types = {"s": pa.string(), "b": pa.bool_(), "i": pa.int64(), "ls": pa.list_(pa.string())}
+    return pa.schema([(n, types[t]) for n, t in COLUMNS[table]])
+
+
+TABLES = tuple(COLUMNS)
 CHILDREN = ("guests", "events", "findings")
 
 
@@ -192,7 +199,9 @@ class Store:
 
     def write_table(self, table: str, stem: str, rows: list[dict[str, Any]]) -> str:
         """rows -> TABLE/STEM.parquet, written under _tmp/ and renamed into place."""
-        data = pa.Table.from_pylist(rows, schema=SCHEMAS[table])
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+        data = pa.Table.from_pylist(rows, schema=schema(table))
         tmp = self.path(TMP, "%s-%s.parquet" % (table, uuidlib.uuid4().hex))
         if self.local:
             with open(tmp, "wb") as f:
@@ -228,16 +237,15 @@ def connect(store: Store, tables: Optional[tuple] = None):
             src = ("read_parquet(%s, filename=true, union_by_name=true)"
                    % _sql_list(files if len(files) < 64 else [store.path(t, "*.parquet")]))
         else:
-            con.register("_empty_" + t, pa.Table.from_pylist([], schema=SCHEMAS[t]).append_column(
-                "filename", pa.array([], pa.string())))
-            src = "_empty_" + t
+            src = "(SELECT %s, NULL::VARCHAR AS filename WHERE false)" % ", ".join(
+                'NULL::%s AS "%s"' % (_SQL_TYPES[k], n) for n, k in COLUMNS[t])
         con.execute("CREATE VIEW _raw_%s AS SELECT * EXCLUDE (filename), "
                     "regexp_extract(filename, '([^/\\\\]+)\\.parquet$', 1) AS _stem FROM %s" % (t, src))
     # The newest committed write of each report; ties (the same write in a part and in a batch
     # during a compaction) go to one file, and the children follow that file.
     con.execute("""CREATE VIEW _live AS SELECT sha256, write_id, _stem FROM _raw_reports
                    QUALIFY row_number() OVER (PARTITION BY sha256 ORDER BY write_id DESC, _stem DESC) = 1""")
-    cols = {t: ", ".join('"%s"' % f.name for f in SCHEMAS[t]) for t in TABLES}
+    cols = {t: ", ".join('"%s"' % n for n, _ in COLUMNS[t]) for t in TABLES}
     con.execute("CREATE VIEW reports AS SELECT %s FROM _raw_reports r SEMI JOIN _live l "
                 "USING (sha256, write_id, _stem)" % cols["reports"])
     for t in CHILDREN:
