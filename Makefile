@@ -8,7 +8,7 @@ BIN = $(VENV)/bin
 $(BIN)/analyze-sos: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[test]'
+	$(BIN)/pip install -q -e '.[test,fleet]'
 	@touch $@
 
 # Analyze the bundled sample reports and write report.html.
