@@ -336,10 +336,9 @@ def _cpu() -> float:
 
 
 def _ingest(unit: Unit, store: Store, limits: tuple, done: Done) -> None:
-    from analyzer import __version__, findings as findings_mod
+    from analyzer import analysis
     from analyzer.archive.collect import Limits
-    from analyzer.model import Document
-    from analyzer.run import analyze
+    from analyzer.run import Outcome, analyze
 
     outcome = analyze([unit.path], Limits(*limits), jobs=1, progress=False)
     unit_sha = identity(unit.path)
@@ -348,10 +347,10 @@ def _ingest(unit: Unit, store: Store, limits: tuple, done: Done) -> None:
         _write_error(store, e.path, sha, e.reason)
         done.errors.append((e.path, e.reason))
     for report in outcome.reports:
-        guests = [g for g in outcome.guests if g.report == report.id]
-        doc = Document(generated_by={"name": "analyze-sos", "version": __version__},
-                       reports=[report], guests=guests, findings=findings_mod.find([report], guests),
-                       total_guests=len(guests), errors=list(outcome.notes)).to_dict()
+        if report.id not in outcome.reads:
+            continue  # a duplicate of another report of this unit: its rows are that one's
+        one = Outcome([report], {report.id: outcome.reads[report.id]}, [], list(outcome.notes))
+        doc = analysis.document(one).to_dict()
         if report.path == unit.path:
             sha = unit_sha
         else:
