@@ -70,7 +70,7 @@ def _safe(text: str) -> str:
 
 def run(argv: Optional[list[str]] = None) -> int:
     args = parser().parse_args(argv)
-    from analyzer import correlate
+    from analyzer import correlate, findings
     from analyzer.run import analyze
 
     limits = Limits(max_member=args.max_member_size << 20, max_total=args.max_total_size << 30,
@@ -84,11 +84,7 @@ def run(argv: Optional[list[str]] = None) -> int:
         return EXIT_BAD_INPUT
 
     all_guests = outcome.guests
-    try:
-        from analyzer import findings as findings_mod
-        all_findings = findings_mod.find(outcome.reports, all_guests)
-    except ImportError:  # pragma: no cover - findings module not installed
-        findings_mod, all_findings = None, []
+    all_findings = findings.find(outcome.reports, all_guests)
 
     doc = Document(generated_by={"name": "analyze-sos", "version": __version__},
                    reports=outcome.reports, guests=all_guests, findings=all_findings,
@@ -122,7 +118,7 @@ def run(argv: Optional[list[str]] = None) -> int:
         return EXIT_BAD_INPUT
     if status != EXIT_OK:
         return status
-    if args.fail_on and findings_mod is not None and findings_mod.at_or_above(doc.findings, args.fail_on):
+    if args.fail_on and findings.at_or_above(doc.findings, args.fail_on):
         return EXIT_FINDINGS
     return EXIT_OK
 

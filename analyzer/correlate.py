@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 import fnmatch
 import re
-from typing import Callable, Optional
+from typing import Callable
 
 from analyzer.model import Guest, QueryMatch
 
@@ -83,7 +83,3 @@ def ambiguities(q: QueryMatch) -> list[str]:
         if len(hosts) > 1:
             notes.append("UUID %s is defined on %d hosts: %s" % (uuid, len(hosts), ", ".join(hosts)))
     return notes
-
-
-def host_label(host: Optional[str], report: Optional[str]) -> str:
-    return host or report or "?"

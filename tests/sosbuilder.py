@@ -27,7 +27,7 @@ import time
 import uuid as uuidlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, Optional, Union
+from typing import Iterable, Iterator, Optional, Union
 
 NOVA_NS = {"1.0": "http://openstack.org/xmlns/libvirt/nova/1.0",
            "1.1": "http://openstack.org/xmlns/libvirt/nova/1.1"}

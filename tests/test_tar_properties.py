@@ -15,7 +15,7 @@ import random
 import tarfile
 import zlib
 
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from analyzer.archive import detect, select

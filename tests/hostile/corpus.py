@@ -27,13 +27,13 @@ import tarfile
 import uuid as uuidlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, Optional, Union
+from typing import Iterable, Iterator, Optional, Union
 
 if __package__ in (None, ""):  # run as a script
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from tests.sosbuilder import (  # noqa: E402
-    GuestSpec, HostSpec, domain_xml, iter_members, persistent_file_xml, report_name, status_xml,
+    GuestSpec, HostSpec, domain_xml, iter_members, persistent_file_xml, report_name,
     write_collect_bundle, write_tarball, write_tree)
 
 SURVIVOR = GuestSpec(uuid="5afe5afe-0000-4000-8000-000000000001", domain_name="instance-5afe0001",
