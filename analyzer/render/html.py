@@ -61,6 +61,11 @@ def dash(value: Any) -> Any:
 
 
 def mib(value: Any) -> str:
+    """A size in MiB as a person reads it.
+
+    >>> [mib(v) for v in (512, 2048, 1536, None, "lots")]
+    ['512 MiB', '2 GiB', '1.5 GiB', '–', 'lots']
+    """
     if value is None:
         return "\u2013"
     try:
@@ -98,7 +103,15 @@ class _Ids:
 
 
 def parse_time(value: Any) -> Optional[datetime]:
-    """ISO 8601 ("2015-02-19T18:23:44Z", with or without offset/fraction) -> aware UTC datetime."""
+    """ISO 8601 ("2015-02-19T18:23:44Z", with or without offset/fraction) -> aware UTC datetime.
+
+    >>> parse_time("2015-02-19T20:23:44.1234567+02:00").isoformat()
+    '2015-02-19T18:23:44.123456+00:00'
+    >>> parse_time("2015-02-19 18:23:44").isoformat()  # no offset: taken as UTC
+    '2015-02-19T18:23:44+00:00'
+    >>> parse_time("yesterday") is None
+    True
+    """
     if not isinstance(value, str) or not value.strip():
         return None
     text = value.strip().replace(" ", "T", 1)

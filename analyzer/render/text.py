@@ -26,7 +26,11 @@ def _width(c: str) -> int:
 
 
 def safe(value: Any, limit: Optional[int] = None) -> str:
-    """Printable text at most `limit` terminal cells wide; control characters shown escaped."""
+    r"""Printable text at most `limit` terminal cells wide; control characters shown escaped.
+
+    >>> safe("web\x1b[2J-01"), safe(None), safe("数据库服务器", 7)
+    ('web\\x1b[2J-01', '-', '数据库~')
+    """
     if value is None:
         return "-"
     text = str(value)
