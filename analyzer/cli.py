@@ -70,7 +70,7 @@ def _safe(text: str) -> str:
 
 def run(argv: Optional[list[str]] = None) -> int:
     args = parser().parse_args(argv)
-    from analyzer import correlate, findings
+    from analyzer import findings
     from analyzer.run import analyze
 
     limits = Limits(max_member=args.max_member_size << 20, max_total=args.max_total_size << 30,
@@ -83,44 +83,50 @@ def run(argv: Optional[list[str]] = None) -> int:
             sys.stderr.write("analyze-sos: no sosreport found in the input\n")
         return EXIT_BAD_INPUT
 
-    all_guests = outcome.guests
-    all_findings = findings.find(outcome.reports, all_guests)
-
     doc = Document(generated_by={"name": "analyze-sos", "version": __version__},
-                   reports=outcome.reports, guests=all_guests, findings=all_findings,
-                   total_guests=len(all_guests),
+                   reports=outcome.reports, guests=outcome.guests,
+                   findings=findings.find(outcome.reports, outcome.guests),
+                   total_guests=len(outcome.guests),
                    errors=[Problem(path=e.path, reason=e.reason) for e in outcome.errors] + outcome.notes)
-    status = EXIT_OK
-    if args.guest:
-        doc.guests, doc.query = correlate.match(all_guests, args.guest)
-        keep = {g.uuid for g in doc.guests}
-        doc.findings = [f for f in all_findings if keep.intersection(f.guests)]
-        if any(q.matched_by is None for q in doc.query):
-            status = EXIT_NO_MATCH
-            for q in doc.query:
-                if q.matched_by is None:
-                    near = ", ".join(q.suggestions)
-                    sys.stderr.write("analyze-sos: no guest matches %s%s\n"
-                                     % (_safe(repr(q.term)), "; nearest: " + _safe(near) if near else ""))
+    matched = _select(doc, args.guest) if args.guest else True
+    _write(args, doc)
 
+    if outcome.errors:
+        return EXIT_BAD_INPUT
+    if not matched:
+        return EXIT_NO_MATCH
+    if args.fail_on and findings.at_or_above(doc.findings, args.fail_on):
+        return EXIT_FINDINGS
+    return EXIT_OK
+
+
+def _select(doc: Document, terms: list[str]) -> bool:
+    """Keep the guests the --guest terms match and the findings about them; False when a term
+    matched nothing (said on stderr with the nearest names)."""
+    from analyzer import correlate
+
+    doc.guests, doc.query = correlate.match(doc.guests, terms)
+    keep = {g.uuid for g in doc.guests}
+    doc.findings = [f for f in doc.findings if keep.intersection(f.guests)]
+    for q in doc.query:
+        if q.matched_by is None:
+            near = ", ".join(q.suggestions)
+            sys.stderr.write("analyze-sos: no guest matches %s%s\n"
+                             % (_safe(repr(q.term)), "; nearest: " + _safe(near) if near else ""))
+    return all(q.matched_by is not None for q in doc.query)
+
+
+def _write(args: argparse.Namespace, doc: Document) -> None:
     out_text = _render(args.format, doc.to_dict())
     target = args.output or ("report.html" if args.format == "html" else "-")
     if target == "-":
         sys.stdout.write(out_text)
         sys.stdout.flush()
-    else:
-        with open(target, "w", encoding="utf-8") as f:
-            f.write(out_text)
-        _say(args, "wrote %s (%d reports, %d guests, %d findings)"
-             % (target, len(doc.reports), len(doc.guests), len(doc.findings)))
-
-    if outcome.errors:
-        return EXIT_BAD_INPUT
-    if status != EXIT_OK:
-        return status
-    if args.fail_on and findings.at_or_above(doc.findings, args.fail_on):
-        return EXIT_FINDINGS
-    return EXIT_OK
+        return
+    with open(target, "w", encoding="utf-8") as f:
+        f.write(out_text)
+    _say(args, "wrote %s (%d reports, %d guests, %d findings)"
+         % (target, len(doc.reports), len(doc.guests), len(doc.findings)))
 
 
 def _render(fmt: str, doc: dict) -> str:

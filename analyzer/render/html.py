@@ -16,8 +16,7 @@ from typing import Any, Optional
 import jinja2
 
 from analyzer.correlate import ambiguities
-
-SEVERITIES = ("critical", "warning", "info")
+from analyzer.model import SEVERITIES
 
 _ENV: Optional[jinja2.Environment] = None
 
@@ -216,17 +215,23 @@ def _timeline(guests: list[dict], hosts: list[str]) -> dict:
         view["dots"].append({"x": round(x_of(t), 1), "y": round(y, 1), "id": v["id"],
                              "title": "%s  %s  %s" % (v["name"] or v["uuid"], v["host"], v["created"]),
                              "state": v["state_class"]})
-    nticks = 1 if span <= 0 else 6
-    for k in range(nticks):
-        frac = 0.5 if nticks == 1 else k / (nticks - 1)
-        t = datetime.fromtimestamp(t0.timestamp() + span * frac, tz=timezone.utc)
-        label = t.strftime("%Y-%m-%d %H:%M" if span < 3 * 86400 else "%Y-%m-%d")
-        view["ticks"].append({"x": round(left + usable * frac, 1), "label": label,
-                              "anchor": "start" if nticks > 1 and k == 0 else
-                              "end" if nticks > 1 and k == nticks - 1 else "middle"})
+    view["ticks"] = _ticks(t0, span, left, usable)
     view["axis_y"] = top + lane_h * len(lanes) + 2
     view["label_y"] = view["axis_y"] + 16
     return view
+
+
+def _ticks(t0: datetime, span: float, left: float, usable: float) -> list[dict]:
+    """Time axis labels: six across the span, or one in the middle when every guest shares a time."""
+    n = 1 if span <= 0 else 6
+    ticks = []
+    for k in range(n):
+        frac = 0.5 if n == 1 else k / (n - 1)
+        t = datetime.fromtimestamp(t0.timestamp() + span * frac, tz=timezone.utc)
+        label = t.strftime("%Y-%m-%d %H:%M" if span < 3 * 86400 else "%Y-%m-%d")
+        anchor = "middle" if n == 1 or 0 < k < n - 1 else "start" if k == 0 else "end"
+        ticks.append({"x": round(left + usable * frac, 1), "label": label, "anchor": anchor})
+    return ticks
 
 
 def _state_class(state: Optional[str]) -> str:
