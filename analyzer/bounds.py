@@ -1,8 +1,8 @@
 """Caps on the size of any one value taken from a report, applied once to every observation.
 
 A value is copied many times on its way out: the guest table, the findings that name it, the search
-index, the JSON, the HTML attributes. An 8 MiB display name (issue 6's corpus) made a 148 MB HTML
-file and 706 MiB of memory. Nothing real comes close to the caps: Nova limits a display name to 255
+index, the JSON, the HTML attributes, so one display name megabytes long becomes an output and a
+memory footprint many times that. Nothing real comes close to the caps: Nova limits a display name to 255
 characters, libvirt names and paths are short, and a domain XML document is tens of KiB. So a longer
 value is cut, marked as cut in the value itself, and the cut is listed as a problem of the report:
 never silent, and the full text is still in the sosreport at the path given.

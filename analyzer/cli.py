@@ -14,6 +14,7 @@ from typing import Optional
 
 from analyzer import __version__
 from analyzer.archive.collect import Limits
+from analyzer.model import Document
 
 EXIT_OK, EXIT_NO_MATCH, EXIT_BAD_INPUT, EXIT_FINDINGS = 0, 1, 2, 3
 
@@ -83,32 +84,41 @@ def run(argv: Optional[list[str]] = None) -> int:
         return EXIT_BAD_INPUT
 
     doc = analysis.document(outcome)
-    status = EXIT_OK
-    if args.guest:
-        doc = analysis.restrict(doc, args.guest)
-        for term, near in analysis.unmatched(doc):
-            status = EXIT_NO_MATCH
-            sys.stderr.write("analyze-sos: no guest matches %s%s\n"
-                             % (_safe(repr(term)), "; nearest: " + _safe(near) if near else ""))
+    matched = _select(doc, args.guest) if args.guest else True
+    _write(args, doc)
 
+    if outcome.errors:
+        return EXIT_BAD_INPUT
+    if not matched:
+        return EXIT_NO_MATCH
+    if args.fail_on and findings.at_or_above(doc.findings, args.fail_on):
+        return EXIT_FINDINGS
+    return EXIT_OK
+
+
+def _select(doc: Document, terms: list[str]) -> bool:
+    """Keep the guests the --guest terms match and the findings about them; False when a term
+    matched nothing (said on stderr with the nearest names)."""
+    from analyzer import analysis
+
+    analysis.restrict(doc, terms)
+    for term, near in analysis.unmatched(doc):
+        sys.stderr.write("analyze-sos: no guest matches %s%s\n"
+                         % (_safe(repr(term)), "; nearest: " + _safe(near) if near else ""))
+    return not analysis.unmatched(doc)
+
+
+def _write(args: argparse.Namespace, doc: Document) -> None:
     out_text = _render(args.format, doc.to_dict())
     target = args.output or ("report.html" if args.format == "html" else "-")
     if target == "-":
         sys.stdout.write(out_text)
         sys.stdout.flush()
-    else:
-        with open(target, "w", encoding="utf-8") as f:
-            f.write(out_text)
-        _say(args, "wrote %s (%d reports, %d guests, %d findings)"
-             % (target, len(doc.reports), len(doc.guests), len(doc.findings)))
-
-    if outcome.errors:
-        return EXIT_BAD_INPUT
-    if status != EXIT_OK:
-        return status
-    if args.fail_on and findings.at_or_above(doc.findings, args.fail_on):
-        return EXIT_FINDINGS
-    return EXIT_OK
+        return
+    with open(target, "w", encoding="utf-8") as f:
+        f.write(out_text)
+    _say(args, "wrote %s (%d reports, %d guests, %d findings)"
+         % (target, len(doc.reports), len(doc.guests), len(doc.findings)))
 
 
 def _render(fmt: str, doc: dict) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 import fnmatch
 import re
-from typing import Callable, Optional
+from typing import Any, Callable, Mapping
 
 from analyzer.model import Guest, QueryMatch
 
@@ -71,19 +71,27 @@ def suggest(guests: list[Guest], term: str, n: int = 5) -> list[str]:
     return hits
 
 
-def ambiguities(q: QueryMatch) -> list[str]:
-    """Plain sentences for what a person must not miss about a match."""
+def ambiguities(q: Mapping[str, Any]) -> list[str]:
+    """Plain sentences for what a person must not miss about one query's match.
+
+    Takes a `query[]` entry of the JSON document (what the renderers read), so the text and the
+    HTML report say the same thing.
+
+    >>> hit = {"term": "web-01", "matched_by": "display-name", "guests": [
+    ...     {"uuid": "u1", "host": "compute-1"}, {"uuid": "u1", "host": "compute-2"},
+    ...     {"uuid": "u2", "host": "compute-1"}]}
+    >>> for note in ambiguities(hit): print(note)
+    'web-01' matches 2 different instances (UUIDs): check which one the user means
+    UUID u1 is defined on 2 hosts: compute-1, compute-2
+    """
+    guests = q.get("guests") or []
+    uuids = sorted({g["uuid"] for g in guests if g.get("uuid")})
     notes = []
-    uuids = {g["uuid"] for g in q.guests}
-    if q.matched_by in ("display-name", "display-name-ci", "glob") and len(uuids) > 1:
+    if q.get("matched_by") in ("display-name", "display-name-ci", "glob") and len(uuids) > 1:
         notes.append("%r matches %d different instances (UUIDs): check which one the user means"
-                     % (q.term, len(uuids)))
-    for uuid in sorted(uuids):
-        hosts = sorted({g["host"] or g["report"] for g in q.guests if g["uuid"] == uuid})
+                     % (q.get("term"), len(uuids)))
+    for uuid in uuids:
+        hosts = sorted({g.get("host") or g.get("report") or "?" for g in guests if g.get("uuid") == uuid})
         if len(hosts) > 1:
             notes.append("UUID %s is defined on %d hosts: %s" % (uuid, len(hosts), ", ".join(hosts)))
     return notes
-
-
-def host_label(host: Optional[str], report: Optional[str]) -> str:
-    return host or report or "?"

@@ -328,9 +328,18 @@ CHECKS: list[Check] = [
     no_nova_metadata, abnormal_state, nova_log_errors, config_drift, transient_nova_guest,
     port_shared, mac_shared, disk_shared,
 ]
-CODES = ("nova-version-mismatch", "flavor-resource-mismatch", "uuid-on-multiple-hosts",
-         "display-name-shared", "no-nova-metadata", "abnormal-state", "nova-log-errors",
-         "config-drift", "transient-nova-guest", "port-shared", "mac-shared", "disk-shared")
+
+
+def code_of(check: Check) -> str:
+    """The one finding code a check emits: it is named after it.
+
+    >>> code_of(port_shared)
+    'port-shared'
+    """
+    return check.__name__.replace("_", "-")
+
+
+CODES = tuple(code_of(c) for c in CHECKS)
 
 
 def sort_findings(findings: list[Finding], guests: Optional[list[Guest]] = None) -> list[Finding]:

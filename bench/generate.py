@@ -28,7 +28,7 @@ import sys
 import time
 import uuid as uuidlib
 from pathlib import Path
-from typing import Callable, Iterator, Optional
+from typing import Iterator, Optional
 
 HERE = Path(__file__).resolve().parent
 MIB = 1 << 20

@@ -274,7 +274,9 @@ def main(argv: Optional[list] = None) -> int:
                     f"<= {RSS_TARGET_MIB} {rok} |" + (f" FAILED {e['fail']}" if e["fail"] else ""))
     table = "\n".join(rows)
     cpu = os.cpu_count()
-    what = "archive layer only (read_archive)" if a.archive_layer else f"analyzer {a.analyzer}"
+    # The results file is committed: name the analyzer relative to the checkout, not this machine.
+    shown = os.path.relpath(a.analyzer, ROOT) if a.analyzer.startswith(str(ROOT) + os.sep) else a.analyzer
+    what = "archive layer only (read_archive)" if a.archive_layer else f"analyzer {shown}"
     meta = (f"{a.repeats} interleaved rounds, medians; {cpu} CPUs; {what}; all-cores floor: `xz -T0 -dc` "
             f"(bundle: node tarballs {cpu} at a time), the least decompression costs with every core; piped floor: "
             f"the same decompression read by `cat` through a pipe; analyzer CPU: "

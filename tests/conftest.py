@@ -10,7 +10,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 for _p in (ROOT, os.path.join(ROOT, "tests")):
     if _p not in sys.path:
         sys.path.insert(0, _p)
-SHARED = os.path.join(os.path.dirname(ROOT), "shared")
+# Domain XML written for the tests (see tests/data/README.md).
+DATA = os.path.join(ROOT, "tests", "data")
 IN_CI = os.environ.get("CI") == "true"
 
 

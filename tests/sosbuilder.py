@@ -1,9 +1,9 @@
 """Build sosreport-shaped trees and archives for the tests and for bench/.
 
-Everything here imitates what real sos and libvirt write (see /work/shared/field-notes.md and the
-real sos 4.0 report the layout was checked against): the analyzer must never be tested against a
-layout that only exists in our own imagination. The output is deterministic (same spec, same
-bytes) so a failing test can be reproduced and bench figures compared between runs.
+Everything here imitates what real sos and libvirt write (the layout was checked against a real
+sos 4.0 report): the analyzer must never be tested against a layout that only exists in our own
+imagination. The output is deterministic (same spec, same bytes) so a failing test can be
+reproduced and bench figures compared between runs.
 
 Members are produced by `iter_members` as an ordered list of `Member`s; the tree writer and the
 archive writers share it so a tree and a tarball of the same HostSpec hold the same files.
@@ -27,7 +27,7 @@ import time
 import uuid as uuidlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, Optional, Union
+from typing import Iterable, Iterator, Optional, Union
 
 NOVA_NS = {"1.0": "http://openstack.org/xmlns/libvirt/nova/1.0",
            "1.1": "http://openstack.org/xmlns/libvirt/nova/1.1"}

@@ -1,6 +1,8 @@
 """--guest matching and the live/persistent merge: what a support engineer relies on when a user
 names a VM."""
 
+import dataclasses
+
 from analyzer.correlate import ambiguities, match
 from analyzer.merge import merge
 from analyzer.model import (KIND_ETC, KIND_PLUGIN_SUMMARY, KIND_RUN, KIND_VIRSH_LIST, Disk, DomainDef,
@@ -64,10 +66,12 @@ def test_no_match_offers_nearest_names():
 
 def test_ambiguities_are_spelled_out():
     _, q = match(GUESTS, ["web-0*"])
-    notes = " ".join(ambiguities(q[0]))
-    assert "different instances" in notes
+    notes = " ".join(ambiguities(dataclasses.asdict(q[0])))
+    assert "'web-0*' matches 4 different instances" in notes
     _, q = match(GUESTS, [U1])
-    assert "defined on 2 hosts: compute-1, compute-2" in " ".join(ambiguities(q[0]))
+    assert ambiguities(dataclasses.asdict(q[0])) == ["UUID %s is defined on 2 hosts: compute-1, compute-2" % U1]
+    _, q = match(GUESTS, ["web-02"])
+    assert ambiguities(dataclasses.asdict(q[0])) == []  # one instance on one host: nothing to say
 
 
 def _dom(uuid, name, memory, nics, ports, state=None, id=None):

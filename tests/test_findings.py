@@ -124,7 +124,30 @@ def test_each_per_guest_code_fires_on_its_guest_only(code):
 
 def test_every_code_has_a_test_here():
     cross_guest = {"uuid-on-multiple-hosts", "display-name-shared", "port-shared", "mac-shared", "disk-shared"}
-    assert set(MUTATIONS) | cross_guest == set(F.CODES) and len(F.CODES) == len(F.CHECKS)
+    assert set(MUTATIONS) | cross_guest == set(F.CODES) and len(set(F.CODES)) == len(F.CHECKS)
+
+
+def test_each_check_emits_only_the_code_it_is_named_after():
+    """CODES (the README's list) is derived from the checks' names: hold every check to its name."""
+    guests = []
+    for n, mutate in enumerate(MUTATIONS.values(), 1):
+        g = healthy(n)
+        mutate(g)
+        guests.append(g)
+    twin = healthy(1, host="compute-2")  # uuid-on-multiple-hosts
+    a = [healthy(n) for n in range(60, 64)]
+    b = [healthy(n, host="compute-2") for n in range(70, 73)]
+    b[0].display_name = b[0].nova.display_name = a[0].display_name  # display-name-shared
+    b[1].nova.ports = list(a[1].nova.ports)  # port-shared
+    b[2].interfaces = [Interface(mac=a[2].interfaces[0].mac)]  # mac-shared
+    disk_b = healthy(74)
+    disk_b.disks = [copy.copy(a[3].disks[0])]  # disk-shared (a file path: on the same host)
+    guests += [twin] + a + b + [disk_b]
+    reports = {r.id: r for r in (report(), report("compute-2"))}
+    emitted = {}
+    for check in F.CHECKS:
+        emitted[F.code_of(check)] = {f.code for f in check(reports, guests)}
+    assert emitted == {code: {code} for code in F.CODES}
 
 
 def test_every_code_is_documented_in_the_readme():

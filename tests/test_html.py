@@ -271,6 +271,21 @@ def test_query_banner_says_how_many_match():
     assert links == [rows(dom)[0].find_all("a")[0].attrs["href"]]
 
 
+def test_an_ambiguous_query_is_spelled_out_alike_in_html_and_text():
+    from analyzer.render import text
+
+    hits = [{"uuid": uid("web-01"), "host": "compute-0", "report": "compute-0", "display_name": "web-01"},
+            {"uuid": uid("web-01"), "host": "compute-1", "report": "compute-1", "display_name": "web-01"},
+            {"uuid": uid("web-01b"), "host": "compute-0", "report": "compute-0", "display_name": "web-01"}]
+    doc = small_doc(query=[QueryMatch("web-01", "display-name", hits)], total=3)
+    banner = parse(html.render(doc)).by_id("query-banner")
+    notes = [n.text().lstrip("⚠ ").strip() for n in banner.find_all("div", class_="note")]
+    assert notes == ["'web-01' matches 2 different instances (UUIDs): check which one the user means",
+                     "UUID %s is defined on 2 hosts: compute-0, compute-1" % uid("web-01")]
+    said = [line[4:] for line in text.render(doc).splitlines() if line.startswith("  ! ")]
+    assert said == notes
+
+
 def test_query_without_match_lists_suggestions_and_no_banner_without_query():
     doc = small_doc(query=[QueryMatch("web-1", None, [], ["web-01", "web-11"])], total=2)
     doc["guests"] = []

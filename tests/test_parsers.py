@@ -1,6 +1,8 @@
-"""The domain XML and Nova metadata parsers, on real documents and on hostile ones."""
+"""The domain XML and Nova metadata parsers, on documents shaped like real ones (tests/data) and on
+hostile ones."""
 
 import pathlib
+import re
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -9,65 +11,81 @@ from hypothesis import strategies as st
 from analyzer.model import ParseError
 from analyzer.parsers.domain_xml import MAX_DEPTH, parse_domain, parse_xml, to_mib
 from analyzer.parsers.nova import find_nova, nova_version_of
-from tests.conftest import SHARED
+from tests.conftest import DATA
 
-REAL = pathlib.Path(SHARED) / "real-world-xml"
+DATA_DIR = pathlib.Path(DATA)
 NS = "http://openstack.org/xmlns/libvirt/nova/"
+UUID = "972b2c48-f957-4284-9f27-87425af93850"  # the Ussuri guest, live and persistent
 
 
-def _real(prefix):
-    return next(REAL.glob(prefix + "*.xml")).read_bytes()
+def _data(name):
+    return (DATA_DIR / name).read_bytes()
 
 
-def test_every_real_world_domain_parses():
-    files = sorted(p for p in REAL.glob("*.xml") if not p.name.startswith("9"))
+def _domains():
+    return sorted(p for p in DATA_DIR.glob("*.xml") if not p.name.startswith("head-"))
+
+
+def test_the_data_readme_lists_every_file_and_only_those():
+    readme = (DATA_DIR / "README.md").read_text()
+    listed = set(re.findall(r"^\| `([^`]+\.xml)` \|", readme, re.M))
+    assert listed == {p.name for p in DATA_DIR.glob("*.xml")}
+
+
+def test_every_domain_parses_with_its_nova_block():
+    files = _domains()
     assert len(files) >= 6
     for p in files:
         d = parse_domain(p.read_bytes(), p.name)
         assert d.name and d.uuid and d.nova is not None, p.name
         assert d.nova.display_name and d.nova.flavor and d.nova.flavor.memory_mb, p.name
+        assert d.memory_mb and d.vcpus and d.disks and d.interfaces, p.name
+        assert d.nova.owner.project.uuid and d.nova.root.type == "image", p.name
 
 
-def test_every_generated_nova_head_block_parses():
-    for p in sorted(REAL.glob("9*.xml")):
+def test_every_current_nova_metadata_block_parses():
+    files = sorted(DATA_DIR.glob("head-*.xml"))
+    assert len(files) == 3
+    for p in files:
         meta, _ = find_nova(parse_xml(p.read_bytes()))
-        assert meta is not None and meta.display_name == "web-01", p.name
-        assert meta.flavor.id == "2" and meta.owner.user.name == "alice"
-        assert meta.extra == {}, "a known HEAD element landed in extra: %s" % meta.extra
+        assert meta is not None and meta.display_name == "api-gw-7", p.name
+        assert meta.flavor.id == "17" and meta.owner.user.name == "carol"
+        assert meta.extra == {}, "a known current element landed in extra: %s" % meta.extra
 
 
 def test_run_status_file_gives_state_and_live_domain():
-    d = parse_domain(_real("01_"), "run/libvirt/qemu/instance-00000001.xml")
-    assert (d.status_state, d.status_reason) == ("running", "migrated")
-    assert d.id is not None and d.uuid == "d1d75e2f-ada4-49bc-a963-528d89dfda25"
-    assert d.disks[0].source == "rbd:nova/d1d75e2f-ada4-49bc-a963-528d89dfda25_disk"
-    assert d.nova.creation_time == "2022-02-10T16:14:27Z"
+    d = parse_domain(_data("ussuri-run-domstatus.xml"), "run/libvirt/qemu/instance-0000002a.xml")
+    assert (d.status_state, d.status_reason, d.status_pid) == ("running", "booted", 48213)
+    assert d.id == 7 and d.uuid == UUID
+    assert d.disks[0].source == "rbd:vms/%s_disk" % UUID
+    assert d.nova.creation_time == "2023-06-19T08:41:05Z"
 
 
 def test_zed_namespace_1_1_with_ports_and_sriov():
-    d = parse_domain(_real("06_"), "x")
+    d = parse_domain(_data("zed-ns1.1-ports-sriov.xml"), "x")
     n = d.nova
     assert n.namespace == NS + "1.1" and n.package_version == "25.1.0"
-    assert n.ports[0].uuid == "77c1dc00-af39-4463-bea0-12808f4bc340"
-    assert (n.ports[0].ips[0].address, n.ports[0].ips[0].version) == ("172.1.1.43", 4)
-    assert n.owner.project.uuid == "512866f9994f4ad8916d8539a7cdeec9"
-    assert d.memory_mb == 64 and d.vcpus == 1
-    assert d.interfaces[0].type == "hostdev" and d.interfaces[0].source == "0000:01:00.5"
+    assert n.ports[0].uuid == "e8c41b27-3a5d-4f60-9b1e-7d2c6a0f8e93"
+    assert (n.ports[0].ips[0].address, n.ports[0].ips[0].version) == ("10.20.30.44", 4)
+    assert n.owner.project.uuid == "ac5e3a8673ae499ba58cc54dc6d7f19e"  # its start tag spans two lines
+    assert d.memory_mb == 128 and d.vcpus == 1
+    assert d.interfaces[0].type == "hostdev" and d.interfaces[0].source == "0000:3b:02.3"
 
 
 def test_iscsi_volume_disk_keeps_cinder_serial():
-    d = parse_domain(_real("04_"), "x")
-    assert d.disks[0].serial == "9bdce751-6bd2-495a-abc0-cfedbdfdc8be"
+    d = parse_domain(_data("ocata-rdo-iscsi-root-swap-configdrive.xml"), "x")
+    assert d.disks[0].serial == "d9d6c43d-6bc5-485d-bfa6-bb503adf9df5"
+    assert "iscsi-iqn.2010-10.org.openstack:volume-d9d6c43d" in d.disks[0].source
     assert d.disks[0].source_type == "block"
 
 
 def test_vendor_package_version_kept_verbatim():
-    d = parse_domain(_real("03_"), "x")
+    d = parse_domain(_data("newton-rhosp10-pinned-numa-multipath.xml"), "x")
     assert d.nova.package_version.endswith("el7ost")
 
 
 def test_boot_from_volume_2024_2_root_has_no_uuid():
-    meta, _ = find_nova(parse_xml(_real("92_")))
+    meta, _ = find_nova(parse_xml(_data("head-metadata-volume-blank.xml")))
     assert meta.root.type == "volume" and meta.root.uuid is None
 
 
@@ -199,8 +217,8 @@ def test_random_bytes_never_raise_anything_but_parse_error(data):
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.sampled_from(sorted(REAL.glob("*.xml"))), st.data())
-def test_mutated_real_documents_never_raise_anything_but_parse_error(path, data):
+@given(st.sampled_from(sorted(DATA_DIR.glob("*.xml"))), st.data())
+def test_mutated_documents_never_raise_anything_but_parse_error(path, data):
     doc = bytearray(path.read_bytes())
     for _ in range(data.draw(st.integers(1, 8))):
         op = data.draw(st.sampled_from(("flip", "cut", "dup", "insert")))
@@ -231,29 +249,39 @@ def test_any_display_name_round_trips(name):
     assert d.nova.display_name == clean
 
 
-def test_each_real_world_file_gives_what_sources_md_describes():
-    d = parse_domain(_real("01_"), "x")
-    assert d.id == 2 and d.nova.package_version == "21.2.3" and d.nova.namespace == NS + "1.0"
-    assert parse_domain(_real("02_"), "x").id is None  # persistent: no id
+def test_each_data_file_gives_what_its_readme_describes():
+    live = parse_domain(_data("ussuri-run-domstatus.xml"), "x")
+    assert live.id == 7 and live.nova.package_version == "21.2.4" and live.nova.namespace == NS + "1.0"
+    persistent = parse_domain(_data("ussuri-etc-persistent.xml"), "x")
+    assert persistent.id is None and persistent.status_state is None  # persistent: no id, no state
+    assert persistent.uuid == live.uuid and persistent.nova == live.nova
 
-    d = parse_domain(_real("03_"), "x")
+    d = parse_domain(_data("newton-rhosp10-pinned-numa-multipath.xml"), "x")
     assert d.nova.package_version == "14.0.3-8.el7ost"
-    assert d.uuid == "601da52c-450f-4d8e-b502-503431536fa69"  # malformed in the source: kept verbatim
-    assert len([k for k in d.disks if k.device == "disk"]) >= 2  # the extra Cinder multipath disk
+    assert d.uuid == "41862ccf-7baa-4ce9-9a11-93c730a36adc7"  # malformed: kept verbatim
+    (volume,) = [k for k in d.disks if k.serial]
+    assert volume.source_type == "block" and "dm-uuid-mpath-" in volume.source
+    assert volume.serial == "6ca6cefd-2439-4453-8b4a-a7e4ee507910" and len(d.disks) == 2
 
-    d = parse_domain(_real("04_"), "x")
-    assert d.nova.package_version == "15.0.4-1.el7" and d.nova.flavor.swap_mb == 1024
-    assert d.nova.root.type == "image" and any(k.device == "cdrom" for k in d.disks)
+    d = parse_domain(_data("ocata-rdo-iscsi-root-swap-configdrive.xml"), "x")
+    assert d.nova.package_version == "15.1.0-1.el7" and d.nova.flavor.swap_mb == 512
+    assert d.nova.root.type == "image" and [k.target for k in d.disks if k.device == "cdrom"] == ["hda"]
+    assert d.disks[1].source.endswith("/disk.swap")
 
-    d = parse_domain(_real("05_"), "x")
-    assert d.id == 3 and d.nova.package_version == "15.0.4"
+    d = parse_domain(_data("ocata-devstack-realtime-live-dumpxml.xml"), "x")
+    assert d.id == 11 and d.nova.package_version == "15.0.8" and d.status_state is None
+    assert (d.disks[0].driver_type, d.disks[0].source) == (
+        "qcow2", "/opt/stack/data/nova/instances/af53d414-babd-40bf-b056-016887e1b001/disk")
 
-    meta, _ = find_nova(parse_xml(_real("90_")))
-    assert meta.flavor.extra_specs and meta.image.uuid and meta.image.properties
-    assert meta.root.type == "image" and meta.ports and meta.ports[0].ips
-    meta, _ = find_nova(parse_xml(_real("91_")))
-    assert meta.image.uuid is None and meta.image.properties == {"os_distro": "ubuntu"}
-    assert meta.image.min_disk == 1 and meta.image.disk_format == "raw"
+    meta, _ = find_nova(parse_xml(_data("head-metadata-image-boot.xml")))
+    assert meta.flavor.extra_specs == {"hw:mem_page_size": "large", "hw:numa_nodes": "1"}
+    assert meta.image.uuid == meta.root.uuid == "b7e2d4a1-58c3-4f9e-a016-3d2c8e5f7a90"
+    assert meta.image.properties == {"hw_disk_bus": "scsi", "os_distro": "debian"}
+    assert meta.root.type == "image" and [ip.type for ip in meta.ports[0].ips] == ["fixed", "floating"]
+    meta, _ = find_nova(parse_xml(_data("head-metadata-volume-from-image.xml")))
+    assert meta.image.uuid is None and meta.image.properties == {"os_distro": "rocky"}
+    assert meta.image.min_disk == 4 and meta.image.disk_format == "raw"
+    assert (meta.root.type, meta.root.uuid) == ("volume", None)
     assert len(meta.ports[0].ips) == 3 and {ip.version for ip in meta.ports[0].ips} == {4, 6}
-    meta, _ = find_nova(parse_xml(_real("92_")))
-    assert meta.image.uuid is None and meta.image.properties == {}
+    meta, _ = find_nova(parse_xml(_data("head-metadata-volume-blank.xml")))
+    assert meta.image.uuid is None and meta.image.properties == {} and meta.image.disk_format is None

@@ -12,7 +12,8 @@ A member is taken one of two ways:
     STREAM  fed chunk by chunk to the source's scanner: memory does not grow with its size
 
 >>> sel = Selection([Wanted("hostname", BYTES, r"sos_commands/host/hostname", ("sos_commands/host/",)),
-...                  Wanted("log", STREAM, r"var/log/nova/nova-compute\\.log(?:\\.\\d+)?", ("var/log/nova/",))])
+...                  Wanted("log", STREAM, r"var/log/nova/nova-compute\\.log(?:\\.\\d+)?", ("var/log/nova/",),
+...                         scanner=list)])
 >>> sel.want("sos_commands/host/hostname").tag, sel.want("var/log/nova/nova-compute.log.1").mode
 ('hostname', 'stream')
 >>> sel.want("etc/passwd") is None, sel.may_contain("var/log"), sel.may_contain("proc")

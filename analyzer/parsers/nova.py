@@ -1,23 +1,23 @@
 """Nova's `<nova:instance>` block inside a libvirt domain's `<metadata>`.
 
-Real input (Zed, 25.1.0, namespace 1.1; /work/shared/real-world-xml/06_...):
+The block as a Zed (25.1.0) compute writes it, namespace 1.1 (tests/data/zed-ns1.1-ports-sriov.xml):
 
     <nova:instance xmlns:nova="http://openstack.org/xmlns/libvirt/nova/1.1">
       <nova:package version="25.1.0"/>
-      <nova:name>provider-instance</nova:name>
-      <nova:creationTime>2023-03-14 10:09:13</nova:creationTime>
-      <nova:flavor name="cirros-os-dpu-test-1">
-        <nova:memory>64</nova:memory> <nova:disk>1</nova:disk> <nova:swap>0</nova:swap>
+      <nova:name>sriov-probe</nova:name>
+      <nova:creationTime>2023-05-08 07:30:46</nova:creationTime>
+      <nova:flavor name="vf.tiny">
+        <nova:memory>128</nova:memory> <nova:disk>1</nova:disk> <nova:swap>0</nova:swap>
         <nova:ephemeral>0</nova:ephemeral> <nova:vcpus>1</nova:vcpus>
       </nova:flavor>
       <nova:owner>
-        <nova:user uuid="ff627ad39ed94479b9c5033bc462cf78">admin</nova:user>
-        <nova:project uuid="512866f9994f4ad8916d8539a7cdeec9">admin</nova:project>
+        <nova:user uuid="6a6c13918aa146b69eccd393d55dd7a7">netops</nova:user>
+        <nova:project uuid="ac5e3a8673ae499ba58cc54dc6d7f19e">radio</nova:project>
       </nova:owner>
-      <nova:root type="image" uuid="9e58cb69-316a-4093-9f23-c1d1bd8edffe"/>
+      <nova:root type="image" uuid="5e2b8c71-0f4a-4d93-b6e8-27a1c9d0f4b2"/>
       <nova:ports>
-        <nova:port uuid="77c1dc00-af39-4463-bea0-12808f4bc340">
-          <nova:ip type="fixed" address="172.1.1.43" ipVersion="4"/>
+        <nova:port uuid="e8c41b27-3a5d-4f60-9b1e-7d2c6a0f8e93">
+          <nova:ip type="fixed" address="10.20.30.44" ipVersion="4"/>
         </nova:port>
       </nova:ports>
     </nova:instance>

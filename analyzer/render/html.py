@@ -15,7 +15,8 @@ from typing import Any, Optional
 
 import jinja2
 
-SEVERITIES = ("critical", "warning", "info")
+from analyzer.correlate import ambiguities
+from analyzer.model import SEVERITIES
 
 _ENV: Optional[jinja2.Environment] = None
 
@@ -59,6 +60,11 @@ def dash(value: Any) -> Any:
 
 
 def mib(value: Any) -> str:
+    """A size in MiB as a person reads it.
+
+    >>> [mib(v) for v in (512, 2048, 1536, None, "lots")]
+    ['512 MiB', '2 GiB', '1.5 GiB', '–', 'lots']
+    """
     if value is None:
         return "\u2013"
     try:
@@ -96,7 +102,15 @@ class _Ids:
 
 
 def parse_time(value: Any) -> Optional[datetime]:
-    """ISO 8601 ("2015-02-19T18:23:44Z", with or without offset/fraction) -> aware UTC datetime."""
+    """ISO 8601 ("2015-02-19T18:23:44Z", with or without offset/fraction) -> aware UTC datetime.
+
+    >>> parse_time("2015-02-19T20:23:44.1234567+02:00").isoformat()
+    '2015-02-19T18:23:44.123456+00:00'
+    >>> parse_time("2015-02-19 18:23:44").isoformat()  # no offset: taken as UTC
+    '2015-02-19T18:23:44+00:00'
+    >>> parse_time("yesterday") is None
+    True
+    """
     if not isinstance(value, str) or not value.strip():
         return None
     text = value.strip().replace(" ", "T", 1)
@@ -156,25 +170,13 @@ def _ips(port: Optional[dict]) -> str:
     return ", ".join(out)
 
 
-def _query_view(doc: dict) -> Optional[dict]:
-    query = doc.get("query")
+def _query_view(query: Optional[list[dict]]) -> Optional[dict]:
+    """The banner of a --guest page: what each term matched and what not to miss about it."""
     if query is None:
         return None
-    terms = []
-    for q in query:
-        notes = []
-        uuids = sorted({g.get("uuid") for g in q.get("guests") or [] if g.get("uuid")})
-        if q.get("matched_by") in ("display-name", "display-name-ci", "glob") and len(uuids) > 1:
-            notes.append("%d different instances (UUIDs) match: check which one the user means"
-                         % len(uuids))
-        for u in uuids:
-            hosts = sorted({g.get("host") or g.get("report") or "?"
-                            for g in q.get("guests") or [] if g.get("uuid") == u})
-            if len(hosts) > 1:
-                notes.append("UUID %s is defined on %d hosts: %s" % (u, len(hosts), ", ".join(hosts)))
-        terms.append({"term": q.get("term"), "matched_by": q.get("matched_by"),
-                      "count": len(q.get("guests") or []), "suggestions": q.get("suggestions") or [],
-                      "notes": notes})
+    terms = [{"term": q.get("term"), "matched_by": q.get("matched_by"),
+              "count": len(q.get("guests") or []), "suggestions": q.get("suggestions") or [],
+              "notes": ambiguities(q)} for q in query]
     return {"terms": terms, "text": ", ".join(str(q.get("term")) for q in query)}
 
 
@@ -213,17 +215,23 @@ def _timeline(guests: list[dict], hosts: list[str]) -> dict:
         view["dots"].append({"x": round(x_of(t), 1), "y": round(y, 1), "id": v["id"],
                              "title": "%s  %s  %s" % (v["name"] or v["uuid"], v["host"], v["created"]),
                              "state": v["state_class"]})
-    nticks = 1 if span <= 0 else 6
-    for k in range(nticks):
-        frac = 0.5 if nticks == 1 else k / (nticks - 1)
-        t = datetime.fromtimestamp(t0.timestamp() + span * frac, tz=timezone.utc)
-        label = t.strftime("%Y-%m-%d %H:%M" if span < 3 * 86400 else "%Y-%m-%d")
-        view["ticks"].append({"x": round(left + usable * frac, 1), "label": label,
-                              "anchor": "start" if nticks > 1 and k == 0 else
-                              "end" if nticks > 1 and k == nticks - 1 else "middle"})
+    view["ticks"] = _ticks(t0, span, left, usable)
     view["axis_y"] = top + lane_h * len(lanes) + 2
     view["label_y"] = view["axis_y"] + 16
     return view
+
+
+def _ticks(t0: datetime, span: float, left: float, usable: float) -> list[dict]:
+    """Time axis labels: six across the span, or one in the middle when every guest shares a time."""
+    n = 1 if span <= 0 else 6
+    ticks = []
+    for k in range(n):
+        frac = 0.5 if n == 1 else k / (n - 1)
+        t = datetime.fromtimestamp(t0.timestamp() + span * frac, tz=timezone.utc)
+        label = t.strftime("%Y-%m-%d %H:%M" if span < 3 * 86400 else "%Y-%m-%d")
+        anchor = "middle" if n == 1 or 0 < k < n - 1 else "start" if k == 0 else "end"
+        ticks.append({"x": round(left + usable * frac, 1), "label": label, "anchor": anchor})
+    return ticks
 
 
 def _state_class(state: Optional[str]) -> str:
@@ -233,139 +241,177 @@ def _state_class(state: Optional[str]) -> str:
 
 
 def build_view(doc: dict[str, Any]) -> dict[str, Any]:
+    """Everything the templates show, as plain values: they never see the document itself."""
     reports = doc.get("reports") or []
-    report_by_id = {r["id"]: r for r in reports}
-    ids = _Ids()
-
-    def host_of(g: dict) -> str:
-        if g.get("host"):
-            return g["host"]
-        r = report_by_id.get(g.get("report"))
-        return (r or {}).get("hostname") or g.get("report") or "?"
-
     findings = doc.get("findings") or []
-    findings_by_guest: dict[str, list[dict]] = {}
+    ids = _Ids()
+    labels = {r["id"]: _report_label(r) for r in reports}
+    by_guest: dict[str, list[dict]] = {}
     for f in findings:
         for u in f.get("guests") or []:
-            findings_by_guest.setdefault(u, []).append(f)
+            by_guest.setdefault(u, []).append(f)
+    guests = [_guest_view(g, ids, labels, by_guest.get(g.get("uuid"), [])) for g in doc.get("guests") or []]
+    groups = _uuid_groups(guests, ids)
+    report_views = _report_views(reports, guests, ids)
+    severities, findings_sorted = _findings_view(findings)
+    total = doc.get("total_guests")
+    states = Counter(v["state"] or "unknown" for v in guests)
+    state_names = sorted(states, key=lambda s: (-states[s], s))
+    return {
+        "generated_by": doc.get("generated_by") or {},
+        "reports": report_views,
+        "guests": guests,
+        "groups": groups,
+        "multi_host": [g for g in groups if len(g["members"]) > 1],
+        "states": [(s, states[s], _state_class(s)) for s in state_names],
+        "state_names": state_names,
+        "severities": severities,
+        "findings": findings_sorted,
+        "uuid_to_group": {g["uuid"]: g["id"] for g in groups},
+        "problems": [(rv["label"], p) for rv in report_views for p in rv["problems"]],
+        "errors": doc.get("errors") or [],
+        "query": _query_view(doc.get("query")),
+        # never fewer than the page shows (a hand-made document may leave it at 0)
+        "total_guests": max(total, len(guests)) if isinstance(total, int) else len(guests),
+        "timeline": _timeline(guests, _host_order(reports, guests)),
+        "schema_version": doc.get("schema_version"),
+    }
 
-    views = []
-    for g in doc.get("guests") or []:
-        nova = g.get("nova") or {}
-        flavor = nova.get("flavor") or {}
-        owner = nova.get("owner") or {}
-        root = nova.get("root") or {}
-        image = nova.get("image") or {}
-        if root.get("type") or root.get("uuid"):
-            root_label = "%s %s" % (root.get("type") or "?", root.get("uuid") or "")
-        elif image.get("uuid"):
-            root_label = "image %s" % image["uuid"]
-        else:
-            root_label = None
-        logs = g.get("logs") or {}
-        nics, unmatched = _match_ports(g.get("interfaces") or [], nova.get("ports") or [])
-        for n in nics:
-            n["ips"] = _ips(n["port"])
-        nova_log = logs.get("nova_compute") or None
-        # What the filter box also finds in a row without a column for it: IPs, MACs, ports,
-        # devices and the owner/image/root UUIDs (a data- attribute, read by the page's JS).
-        extra = [ip.get("address") for p in nova.get("ports") or [] for ip in p.get("ips") or []]
-        extra += [p.get("uuid") for p in nova.get("ports") or []]
-        extra += [n.get(k) for n in g.get("interfaces") or [] for k in ("mac", "target_dev", "source")]
-        extra += [(owner.get("project") or {}).get("uuid"), (owner.get("user") or {}).get("uuid"),
-                  image.get("uuid"), root.get("uuid"), flavor.get("id"), g.get("state_reason")]
-        extra += [d.get(k) for d in g.get("disks") or [] for k in ("source", "serial")]
-        view = {
-            "g": g,
-            "uuid": g.get("uuid") or "",
-            "id": ids.make("g", g.get("report"), g.get("uuid")),
-            "host": host_of(g),
-            "report": g.get("report"),
-            "name": g.get("display_name") or nova.get("display_name"),
-            "state": g.get("state"),
-            "state_class": _state_class(g.get("state")),
-            "flavor": flavor.get("name"),
-            "vcpus": g.get("vcpus") if g.get("vcpus") is not None else flavor.get("vcpus"),
-            "memory_mb": g.get("memory_mb") if g.get("memory_mb") is not None else flavor.get("memory_mb"),
-            "project": _person(owner.get("project")),
-            "user": _person(owner.get("user")),
-            "root": root_label,
-            "nova_version": nova.get("package_version"),
-            "created": nova.get("creation_time"),
-            "nova": g.get("nova"),
-            "nova_persistent": g.get("nova_persistent"),
-            "nics": nics,
-            "unmatched_ports": unmatched,
-            "qemu_log": logs.get("qemu") or None,
-            "nova_log": nova_log,
-            "findings": findings_by_guest.get(g.get("uuid"), []),
-            "search": " ".join(str(x) for x in extra if x not in (None, "")),
-        }
-        views.append(view)
 
-    # The same UUID on several hosts: one group, shown together, with a banner on each.
+def _report_label(r: dict) -> str:
+    return r.get("hostname") or r["id"]
+
+
+def _root_label(nova: dict) -> Optional[str]:
+    root = nova.get("root") or {}
+    image = nova.get("image") or {}
+    if root.get("type") or root.get("uuid"):
+        return "%s %s" % (root.get("type") or "?", root.get("uuid") or "")
+    if image.get("uuid"):
+        return "image %s" % image["uuid"]
+    return None
+
+
+def _search_text(g: dict) -> str:
+    """What the filter box also finds in a row without a column for it: IPs, MACs, ports, devices
+    and the owner/image/root UUIDs (a data- attribute, read by the page's JS)."""
+    nova = g.get("nova") or {}
+    owner = nova.get("owner") or {}
+    ports = nova.get("ports") or []
+    extra = [ip.get("address") for p in ports for ip in p.get("ips") or []]
+    extra += [p.get("uuid") for p in ports]
+    extra += [n.get(k) for n in g.get("interfaces") or [] for k in ("mac", "target_dev", "source")]
+    extra += [(owner.get("project") or {}).get("uuid"), (owner.get("user") or {}).get("uuid"),
+              (nova.get("image") or {}).get("uuid"), (nova.get("root") or {}).get("uuid"),
+              (nova.get("flavor") or {}).get("id"), g.get("state_reason")]
+    extra += [d.get(k) for d in g.get("disks") or [] for k in ("source", "serial")]
+    return " ".join(str(x) for x in extra if x not in (None, ""))
+
+
+def _guest_view(g: dict, ids: _Ids, labels: dict[str, str], findings: list[dict]) -> dict[str, Any]:
+    """One guest on one host: the table row, the detail section and the timeline dot."""
+    nova = g.get("nova") or {}
+    flavor = nova.get("flavor") or {}
+    owner = nova.get("owner") or {}
+    logs = g.get("logs") or {}
+    nics, unmatched = _match_ports(g.get("interfaces") or [], nova.get("ports") or [])
+    for n in nics:
+        n["ips"] = _ips(n["port"])
+    return {
+        "uuid": g.get("uuid") or "",
+        "id": ids.make("g", g.get("report"), g.get("uuid")),
+        "host": g.get("host") or labels.get(g.get("report")) or g.get("report") or "?",
+        "report": g.get("report"),
+        "domain_name": g.get("domain_name"),
+        "name": g.get("display_name") or nova.get("display_name"),
+        "state": g.get("state"),
+        "state_reason": g.get("state_reason"),
+        "state_class": _state_class(g.get("state")),
+        "persistent": g.get("persistent"),
+        "flavor": flavor.get("name"),
+        # the table falls back on the flavor's figures; the detail shows the domain's own
+        "vcpus": g.get("vcpus") if g.get("vcpus") is not None else flavor.get("vcpus"),
+        "memory_mb": g.get("memory_mb") if g.get("memory_mb") is not None else flavor.get("memory_mb"),
+        "domain_vcpus": g.get("vcpus"),
+        "domain_memory_mb": g.get("memory_mb"),
+        "project": _person(owner.get("project")),
+        "user": _person(owner.get("user")),
+        "root": _root_label(nova),
+        "nova_version": nova.get("package_version"),
+        "created": nova.get("creation_time"),
+        "nova": g.get("nova"),
+        "nova_persistent": g.get("nova_persistent"),
+        "disks": g.get("disks") or [],
+        "nics": nics,
+        "unmatched_ports": unmatched,
+        "differences": g.get("differences") or [],
+        "sources": g.get("sources") or [],
+        "xml": g.get("xml"),
+        "xml_source": g.get("xml_source"),
+        "qemu_log": logs.get("qemu") or None,
+        "nova_log": logs.get("nova_compute") or None,
+        "findings": findings,
+        "search": _search_text(g),
+    }
+
+
+def _uuid_groups(guests: list[dict], ids: _Ids) -> list[dict]:
+    """The same UUID on several hosts: one group, shown together, with a banner on each member."""
     groups: "OrderedDict[str, list[dict]]" = OrderedDict()
-    for v in views:
+    for v in guests:
         groups.setdefault(v["uuid"], []).append(v)
-    group_list = []
+    out = []
     for uuid, members in groups.items():
         gid = ids.make("u", uuid)
         for v in members:
             v["group_id"] = gid
             v["others"] = [o for o in members if o is not v]
-        group_list.append({"uuid": uuid, "id": gid, "members": members,
-                           "hosts": [m["host"] for m in members]})
+        out.append({"uuid": uuid, "id": gid, "members": members, "hosts": [m["host"] for m in members]})
+    return out
 
-    host_order = []
-    for r in reports:
-        label = r.get("hostname") or r["id"]
-        if label not in host_order:
-            host_order.append(label)
-    for v in views:
-        if v["host"] not in host_order:
-            host_order.append(v["host"])
 
-    # Counts for the overview.
-    states = Counter(v["state"] or "unknown" for v in views)
+def _report_views(reports: list[dict], guests: list[dict], ids: _Ids) -> list[dict]:
+    """One row of the hosts table per report, with its guests counted by state."""
     per_report: dict[str, Counter] = {}
-    for v in views:
+    for v in guests:
         per_report.setdefault(v["report"], Counter())[v["state"] or "unknown"] += 1
-    state_names = sorted(states, key=lambda s: (-states[s], s))
-    sev_counts = Counter(f.get("severity") for f in findings)
-    sev_order = list(SEVERITIES) + sorted(s for s in sev_counts if s not in SEVERITIES)
-    findings_sorted = sorted(findings, key=lambda f: (sev_order.index(f.get("severity"))
-                                                      if f.get("severity") in sev_order else 99))
-    uuid_to_group = {g["uuid"]: g["id"] for g in group_list}
-
-    report_views = []
+    out = []
     for r in reports:
-        report_views.append({"r": r, "id": ids.make("r", r["id"]),
-                             "label": r.get("hostname") or r["id"],
-                             "states": per_report.get(r["id"], Counter())})
-    problems = [(rv["label"], p) for rv in report_views for p in rv["r"].get("problems") or []]
+        pk = r.get("packages") or {}
+        out.append({
+            "id": ids.make("r", r["id"]),
+            "report_id": r["id"],
+            "label": _report_label(r),
+            "hostname": r.get("hostname"),
+            "nova_compute": r.get("nova_compute"),
+            "nova_compute_evidence": r.get("nova_compute_evidence"),
+            "collected_at": r.get("collected_at"),
+            "sos_version": r.get("sos_version"),
+            "os": r.get("os"),
+            "packages": {k: pk.get(k) for k in ("nova", "libvirt", "qemu")},
+            "guest_count": r.get("guest_count"),
+            "path": r.get("path"),
+            "problems": r.get("problems") or [],
+            "states": per_report.get(r["id"], Counter()),
+        })
+    return out
 
-    multi = [g for g in group_list if len(g["members"]) > 1]
-    total = doc.get("total_guests")
-    return {
-        "doc": doc,
-        "generated_by": doc.get("generated_by") or {},
-        "reports": report_views,
-        "guests": views,
-        "groups": group_list,
-        "multi_host": multi,
-        "states": [(s, states[s], _state_class(s)) for s in state_names],
-        "state_names": state_names,
-        "severities": [(s, sev_counts.get(s, 0)) for s in sev_order],
-        "findings": findings_sorted,
-        "uuid_to_group": uuid_to_group,
-        "problems": problems,
-        "errors": doc.get("errors") or [],
-        "query": _query_view(doc),
-        # never fewer than the page shows (a hand-made document may leave it at 0)
-        "total_guests": max(total, len(views)) if isinstance(total, int) else len(views),
-        "timeline": _timeline(views, host_order),
-        "schema_version": doc.get("schema_version"),
-    }
+
+def _findings_view(findings: list[dict]) -> tuple[list[tuple[str, int]], list[dict]]:
+    """Counts per severity (the known ones first, even at zero) and the findings in that order."""
+    counts = Counter(f.get("severity") for f in findings)
+    order = list(SEVERITIES) + sorted(s for s in counts if s not in SEVERITIES)
+    ranked = sorted(findings, key=lambda f: order.index(f.get("severity")) if f.get("severity") in order else 99)
+    return [(s, counts.get(s, 0)) for s in order], ranked
+
+
+def _host_order(reports: list[dict], guests: list[dict]) -> list[str]:
+    """Timeline lanes: the reports' hosts in input order, then any host only a guest names."""
+    order: list[str] = []
+    for label in [_report_label(r) for r in reports] + [v["host"] for v in guests]:
+        if label not in order:
+            order.append(label)
+    return order
 
 
 def render(doc: dict[str, Any]) -> str:

@@ -1,4 +1,4 @@
-"""The hostile-input corpus of issue 6, generated at test time (nothing large is committed).
+"""The hostile-input corpus, generated at test time (nothing large is committed).
 
 Every case is an INPUT for the real CLI plus what a correct run looks like: the exit statuses
 allowed, the problem (or the one stderr line) that must say what was skipped, the paths an
@@ -27,13 +27,13 @@ import tarfile
 import uuid as uuidlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, Optional, Union
+from typing import Iterable, Iterator, Optional, Union
 
 if __package__ in (None, ""):  # run as a script
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from tests.sosbuilder import (  # noqa: E402
-    GuestSpec, HostSpec, domain_xml, iter_members, persistent_file_xml, report_name, status_xml,
+    GuestSpec, HostSpec, domain_xml, iter_members, persistent_file_xml, report_name,
     write_collect_bundle, write_tarball, write_tree)
 
 SURVIVOR = GuestSpec(uuid="5afe5afe-0000-4000-8000-000000000001", domain_name="instance-5afe0001",
@@ -69,7 +69,7 @@ class Case:
     user: Optional[str] = None  # run as this user (root reads every file: unreadable needs another)
     args: tuple = ()
     expect_guests: tuple = ()  # other UUIDs that must be reported
-    max_seconds: float = 60.0  # tighter than the issue's 60 s where a case guards a known slowness
+    max_seconds: float = 60.0  # set tighter where a case guards against a slowness seen before
     max_output: Optional[int] = None  # bytes: the output must not be a copy of a huge value
 
 
@@ -463,8 +463,8 @@ class Corpus:
         host = HostSpec(hostname="compute-hostile", guests=[SURVIVOR, g])
         top, raws = report_raws(host)
         p = write_raw(d / (top + ".tar.xz"), raws)
-        # Cut to 4,096 characters where it is read (analyzer/bounds.py): one copy of the name
-        # in the output would already be 8 MiB, uncut the HTML was 148 MB and took 706 MiB.
+        # Cut to 4,096 characters where it is read (analyzer/bounds.py): uncut, every copy of the
+        # name in the output would be as big as the name.
         return Case("huge-name", [str(p)], expect_guests=(g.uuid,), max_output=4 << 20,
                     problem=r"over-long values cut: display_name \(8,388,613 characters")
 
@@ -562,7 +562,7 @@ class Corpus:
 
     def case_trailing_data(self, d: Path) -> Case:
         """256 MiB of zeros after the tar's end marker, inside the xz stream: nothing of it is
-        needed, and the analyzer must not sit waiting for xz to get rid of it (it waited 5 s)."""
+        needed, and the analyzer must not sit waiting for xz to decompress it."""
         top, raws = report_raws()
 
         def chunks():

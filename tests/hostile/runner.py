@@ -116,6 +116,35 @@ def _python_for_others() -> str:
     raise RuntimeError("no %s that another user can run" % want)
 
 
+def _code_for_others(where: Path) -> Path:
+    """The analyzer and the packages it imports, copied where any user can read them.
+
+    The checkout and its venv may sit below a directory only its owner can enter (a clone made in
+    `mktemp -d`), so another user cannot import them from there.
+    """
+    dest = where / "code"
+    if dest.exists():
+        return dest
+    import jinja2
+    import markupsafe
+
+    skip = shutil.ignore_patterns("__pycache__")
+    tmp = where / "code.partial"
+    shutil.rmtree(tmp, ignore_errors=True)
+    shutil.copytree(ROOT / "analyzer", tmp / "analyzer", ignore=skip)
+    shutil.copytree(ROOT / "templates", tmp / "analyzer" / "templates", ignore=skip)
+    for mod in (jinja2, markupsafe):
+        pkg = Path(mod.__file__).parent
+        shutil.copytree(pkg, tmp / pkg.name, ignore=skip)
+    for d, _, files in os.walk(tmp):
+        os.chmod(d, 0o755)
+        for f in files:
+            os.chmod(os.path.join(d, f), 0o644)
+    os.chmod(where, 0o755)
+    tmp.rename(dest)
+    return dest
+
+
 def run_cli(args: list, base: Path, *, output: Optional[str] = None, user: Optional[str] = None,
             timeout: float = TIME_LIMIT) -> Run:
     """Run `python -m analyzer ARGS [-o OUTPUT]` in a fresh directory under base."""
@@ -130,13 +159,13 @@ def run_cli(args: list, base: Path, *, output: Optional[str] = None, user: Optio
     python, wrapper_python = PYTHON, sys.executable
     if user:
         # The venv's interpreter may live where only root can go (/root/.pyenv): the other user
-        # runs the system's Python of the same version on this tree and the venv's packages.
+        # runs the system's Python of the same version on a readable copy of the code.
         python = wrapper_python = _python_for_others()
     cmd = [python, "-m", "analyzer", *args]
     if user:
-        sites = [p for p in sys.path if p.endswith("site-packages")]
-        cmd[1:3] = ["-c", "import runpy, site, sys\nfor p in %r: site.addsitedir(p)\nsys.path.insert(0, %r)\n"
-                    "runpy.run_module('analyzer', run_name='__main__', alter_sys=True)" % (sites, str(ROOT))]
+        code = _code_for_others(base.parent)
+        cmd[1:3] = ["-c", "import runpy, sys\nsys.path.insert(0, %r)\n"
+                    "runpy.run_module('analyzer', run_name='__main__', alter_sys=True)" % str(code)]
     if output:
         cmd += ["-o", output]
     # ru_maxrss of a child starts at its parent's RSS when it execs (Linux keeps the high-water
