@@ -437,13 +437,38 @@ class Document:
         return {
             "schema_version": self.schema_version,
             "generated_by": self.generated_by,
-            "hosts": [dataclasses.asdict(h) for h in self.hosts],
-            "reports": [dataclasses.asdict(r) for r in self.reports],
-            "guests": [dataclasses.asdict(g) for g in self.guests],
-            "instances": [dataclasses.asdict(i) for i in self.instances],
-            "changes": [dataclasses.asdict(c) for c in self.changes],
-            "findings": [dataclasses.asdict(f) for f in self.findings],
-            "query": None if self.query is None else [dataclasses.asdict(q) for q in self.query],
+            "hosts": plain(self.hosts),
+            "reports": plain(self.reports),
+            "guests": plain(self.guests),
+            "instances": plain(self.instances),
+            "changes": plain(self.changes),
+            "findings": plain(self.findings),
+            "query": plain(self.query),
             "total_guests": self.total_guests,
-            "errors": [dataclasses.asdict(e) for e in self.errors],
+            "errors": plain(self.errors),
         }
+
+
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def plain(v: Any) -> Any:
+    """Dataclasses to dicts and lists, as `dataclasses.asdict` gives them, without its deep copy
+    of every value (the document is built once, then only read).
+
+    >>> plain([Problem(path="p", reason="r")]) == [dataclasses.asdict(Problem(path="p", reason="r"))]
+    True
+    """
+    if v is None or isinstance(v, (str, int, float)):
+        return v
+    cls = type(v)
+    names = _FIELDS.get(cls)
+    if names is None and dataclasses.is_dataclass(cls):
+        names = _FIELDS[cls] = tuple(f.name for f in dataclasses.fields(cls))
+    if names is not None:
+        return {n: plain(getattr(v, n)) for n in names}
+    if isinstance(v, (list, tuple)):
+        return [plain(x) for x in v]
+    if isinstance(v, dict):
+        return {k: plain(x) for k, x in v.items()}
+    return v
