@@ -16,6 +16,18 @@ kept to a minimum. One compiled regex on bytes finds each tag and swallows the r
 the loop over its matches only finds the line start, counts, and appends the raw line to a bounded
 deque. Timestamps are parsed, and bytes decoded, only for the few lines finally kept; ERROR and
 CRITICAL lines are found by a separate C-speed search for the level words, checked exactly.
+
+Events: the lines whose message begins with one of `parsers.nova_log`'s phrases (claim, spawn,
+lifecycle, migrations, ...) and every ERROR/CRITICAL line of an instance become `LogEvent`s. They
+are found by one more compiled search over the same chunk; their line numbers come from counting
+newlines between them (C speed). Per instance at most EVENTS_HEAD + EVENTS_TAIL events (earliest
+and latest by time) and ERRORS_HEAD + ERRORS_TAIL error events are kept, so a guest that logs the
+same error every minute cannot push its migrations out; what is left out is counted. A run of
+`Migration running for` progress lines keeps its first and last. The lines of one traceback
+(oslo.log repeats the prefix, with the same time, on each line) are one event.
+
+Rotated files may be gzip (`.log.3.gz`): decompressed here, as they stream, in bounded pieces;
+a damaged one is a problem of the report, and what it held before the damage is still read.
 """
 
 from __future__ import annotations
@@ -26,7 +38,9 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 from analyzer.archive.select import STREAM, Wanted
-from analyzer.model import KIND_NOVA_LOG, ErrorSummary, NovaLog, Observation, Problem, Source
+from analyzer.model import KIND_NOVA_LOG, ErrorSummary, LogEvent, NovaLog, Observation, Problem, Source
+from analyzer.parsers import nova_log
+from analyzer.parsers.gzip_stream import GunzipStream
 from analyzer.sources.base import Readout, View
 
 _UUID = rb"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
@@ -42,6 +56,14 @@ MAX_UUIDS = 20000
 MAX_LINE = 2000  # characters kept of one line
 MAX_LINE_BYTES = MAX_LINE * 4  # bytes kept of one line (utf-8: at most 4 per character)
 MAX_PENDING = MAX_LINE_BYTES * 2  # head kept of a line whose end is not in sight
+
+EVENTS_HEAD, EVENTS_TAIL = 20, 80  # events kept per instance: its earliest and its latest
+ERRORS_HEAD, ERRORS_TAIL = 5, 15  # error events kept per instance, apart
+EVENT_LINE_BYTES = 1024  # bytes kept of an event's line
+_SLACK = 32  # a list is trimmed to its cap once it is this much over it
+_EVENT_RX = nova_log.EVENT_RX
+_KIND = nova_log._GROUPS
+_OSLO_TIME = re.compile(rb"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}")
 
 
 def _decode(line: bytes) -> str:
@@ -59,7 +81,7 @@ class _Acc:
     """What is kept for one UUID: counts, a bounded window of lines, the earliest error lines."""
 
     __slots__ = ("uuid", "total", "n", "recent", "kept", "errors", "first_error", "last_error",
-                 "error_lines", "paths")
+                 "error_lines", "paths", "events", "error_events", "run", "last_error_time", "dropped")
 
     def __init__(self, uuid: str) -> None:
         self.uuid = uuid
@@ -72,6 +94,12 @@ class _Acc:
         self.last_error: Optional[bytes] = None
         self.error_lines: list[tuple[bytes, bytes]] = []  # (time, line), <= 2 * KEEP_ERRORS
         self.paths: set = set()
+        # events: (time, seq, kind, line, path index, line number), seq keeping file order
+        self.events: list[tuple] = []
+        self.error_events: list[tuple] = []
+        self.run = 0  # progress events at the end of `events`, appended one after the other
+        self.last_error_time: Optional[bytes] = None  # of the last ERROR line (one traceback = one event)
+        self.dropped = 0  # events not kept (over the caps)
 
     def error(self, line: bytes) -> None:
         when = _when(line)
@@ -123,13 +151,28 @@ class NovaLogScanner:
         self._ring_bytes = 0
         self._ring_counts: Counter = Counter()  # tagged lines per uuid in the ring
         self.dropped_uuids = 0  # lines naming an instance beyond MAX_UUIDS (not kept)
+        self._paths: list[str] = []  # members in the order fed (events name theirs by index)
+        self._lines = 0  # lines of the member before the data being scanned
+        self._seq = 0
+        self._gz: Optional[GunzipStream] = None
+        self.problems: list[tuple[str, str]] = []  # (path, why), e.g. a damaged .gz
 
     def start(self, path: str) -> None:
         self._path = path
+        self._paths.append(path)
         self._rest = b""
         self._skipping = False
+        self._lines = 0
+        self._gz = GunzipStream() if path.endswith(".gz") else None
 
     def feed(self, chunk: bytes) -> None:
+        if self._gz is None:
+            self._feed(chunk)
+        else:
+            for piece in self._gz.feed(chunk):
+                self._feed(piece)
+
+    def _feed(self, chunk: bytes) -> None:
         if self._skipping:
             nl = chunk.find(b"\n")
             if nl < 0:
@@ -151,6 +194,11 @@ class NovaLogScanner:
         self._rest = rest
 
     def finish_member(self) -> None:
+        if self._gz is not None:
+            why = self._gz.finish()
+            if why:
+                self.problems.append((self._path, why))
+            self._gz = None
         if self._rest:
             data = self._rest + b"\n"
             self._scan(data, len(data))
@@ -161,6 +209,8 @@ class NovaLogScanner:
         path = self._path
         for acc in self._uuids.values():
             acc.end_member(path)
+            acc.run = 0
+            acc.last_error_time = None
 
     def _error_starts(self, data: bytes, end: int) -> list:
         """Start offsets of the lines in data[:end] whose level field is ERROR or CRITICAL.
@@ -198,9 +248,10 @@ class NovaLogScanner:
         return acc
 
     def _scan(self, data: bytes, end: int) -> None:
-        """Count the tagged lines of data[:end] (whole lines), note its error lines, ring it."""
+        """Count the tagged lines of data[:end] (whole lines), note its error lines and events, ring it."""
         counts = Counter(_TAG_LINE.findall(data, 0, end))
         if not counts:
+            self._lines += data.count(b"\n", 0, end)
             return
         accs = self._acc
         if len(counts) > len(accs) or not counts.keys() <= accs.keys():
@@ -209,19 +260,90 @@ class NovaLogScanner:
                     self.dropped_uuids += counts.pop(raw)
         for raw, n in counts.items():
             accs[raw].n += n
+        find = data.find
+        # (tag offset, uuid as written, the phrase's group name) of each event line
+        evs = [(m.start(), m.group(1), m.lastgroup) for m in _EVENT_RX.finditer(data, 0, end)]
+        errs = []  # (line start, uuid as written, tag offset) of each ERROR/CRITICAL line of an instance
         for s in self._error_starts(data, end):
-            e = data.find(b"\n", s, end)
+            e = find(b"\n", s, end)
             e = end if e < 0 else e
             m = _TAG_LINE.search(data, s, e)
             if m is not None:
                 acc = accs.get(m.group(1))
                 if acc is not None:
                     acc.error(data[s:e] if e - s <= MAX_LINE_BYTES else data[s:s + MAX_LINE_BYTES])
+                    errs.append((s, m.group(1), m.start()))
+        if evs or errs:
+            self._events(data, end, evs, errs)
+        else:
+            self._lines += data.count(b"\n", 0, end)
         self._ring.append((data, end, counts))
         self._ring_bytes += end
         self._ring_counts.update(counts)
         while self._ring_bytes > self.RING_BYTES and len(self._ring) > 1:
             self._evict()
+
+    def _events(self, data: bytes, end: int, evs: list, errs: list) -> None:
+        """Keep the events of data[:end] (whole lines) and count its lines."""
+        accs = self._acc
+        find, rfind, count = data.find, data.rfind, data.count
+        path_i = len(self._paths) - 1
+        items = [(rfind(b"\n", 0, p) + 1, 0, raw, g, p) for p, raw, g in evs]
+        if errs:
+            items += [(s, 1, raw, None, p) for s, raw, p in errs]
+            items.sort()
+        ln, prev, last = self._lines, 0, -1
+        seq = self._seq
+        for s, is_err, raw, g, p in items:
+            if s == last:  # a second tag on a line, or the ERROR level of an event's line
+                if is_err and acc is not None:
+                    acc.last_error_time = when
+                continue
+            last = s
+            ln += count(b"\n", prev, s)
+            prev = s
+            acc = accs.get(raw)
+            if acc is None:
+                continue
+            e = find(b"\n", p, end)
+            line = data[s:min(e if e >= 0 else end, s + EVENT_LINE_BYTES)]
+            when = line[:23]  # oslo.log's time; a line without one sorts first
+            if is_err:
+                if acc.last_error_time == when:  # the lines of one traceback: one event
+                    continue
+                acc.last_error_time = when
+                if data.startswith((b" ", b"\t", b"Traceback"), p + 48):
+                    continue
+                kept = acc.error_events
+                kept.append((when, seq, None, line, path_i, ln + 1, p - s + 48))
+                seq += 1
+                if len(kept) > ERRORS_HEAD + ERRORS_TAIL + _SLACK:
+                    self._trim(acc, kept, ERRORS_HEAD, ERRORS_TAIL)
+                continue
+            kept = acc.events
+            if g.startswith("migration_progress"):  # type: ignore[union-attr]
+                if acc.run >= 2:  # a run of progress lines keeps its first and its last
+                    kept[-1] = (when, seq, g, line, path_i, ln + 1, p - s + 48)
+                    seq += 1
+                    continue
+                acc.run += 1
+            else:
+                acc.run = 0
+            kept.append((when, seq, g, line, path_i, ln + 1, p - s + 48))
+            seq += 1
+            if len(kept) > EVENTS_HEAD + EVENTS_TAIL + _SLACK:
+                self._trim(acc, kept, EVENTS_HEAD, EVENTS_TAIL)
+                acc.run = 0
+        self._seq = seq
+        self._lines = ln + count(b"\n", prev, end)
+
+    def _trim(self, acc: _Acc, kept: list, head: int, tail: int) -> None:
+        """Keep the earliest `head` and the latest `tail` events of a list (by time, then file order)."""
+        kept.sort()
+        n = len(kept) - head - tail
+        if n > 0:
+            del kept[head:head + n]
+            acc.dropped += n
 
     def _evict(self) -> None:
         """Take the oldest chunk out of the ring, keeping the lines that may be among the last."""
@@ -276,20 +398,50 @@ class NovaLogScanner:
             )
         return out
 
+    def events(self) -> tuple[list[LogEvent], int, int]:
+        """The kept events of every instance (by time, then file order), how many were left out
+        and of how many instances."""
+        out: list[LogEvent] = []
+        dropped = dropped_in = 0
+        paths = self._paths
+        for uuid, acc in self._uuids.items():
+            self._trim(acc, acc.events, EVENTS_HEAD, EVENTS_TAIL)
+            self._trim(acc, acc.error_events, ERRORS_HEAD, ERRORS_TAIL)
+            if acc.dropped:
+                dropped += acc.dropped
+                dropped_in += 1
+            for when, _, g, line, path_i, ln, off in sorted(acc.events + acc.error_events):
+                kind = "error" if g is None else _KIND[g]
+                message = _decode(line[off:])
+                time = when.decode("ascii", "replace")
+                if _OSLO_TIME.fullmatch(when) is not None:
+                    time = time[:10] + "T" + time[11:]
+                else:
+                    time = nova_log.parse_line(line).time  # type: ignore[assignment]
+                out.append(LogEvent(kind=kind, time=time, clock="local", message=message, path=paths[path_i],
+                                    line=ln, uuid=uuid, peer_host=nova_log.peer_of(kind, message)))
+        return out, dropped, dropped_in
+
     def result(self) -> "Scanned":
-        return Scanned(self.results(), self.dropped_uuids)
+        events, dropped, dropped_in = self.events()
+        return Scanned(self.results(), self.dropped_uuids, events, dropped, dropped_in, list(self.problems))
 
 
 @dataclass
 class Scanned:
     logs: dict[str, NovaLog] = field(default_factory=dict)  # uuid -> its lines
     dropped_uuids: int = 0  # lines naming instances past MAX_UUIDS
+    events: list[LogEvent] = field(default_factory=list)
+    dropped_events: int = 0  # events over the per-instance caps, not kept
+    dropped_event_instances: int = 0  # instances that had such events
+    problems: list[tuple[str, str]] = field(default_factory=list)  # (path, why)
 
 
 _DIRS = ("var/log/nova/", "var/log/containers/nova/", "var/log/kolla/nova/")
 MEMBERS = (
-    Wanted("nova_log", STREAM, r"var/log/(?:containers/nova|kolla/nova|nova)/nova-compute\.log(?:\.\d+)?", _DIRS,
-           example="var/log/nova/nova-compute.log.1", scanner=NovaLogScanner),
+    Wanted("nova_log", STREAM,
+           r"var/log/(?:containers/nova|kolla/nova|nova)/nova-compute\.log(?:(?:\.\d+|-\d{8})(?:\.gz)?)?", _DIRS,
+           example="var/log/nova/nova-compute.log.2.gz", scanner=NovaLogScanner),
 )
 
 
@@ -303,7 +455,15 @@ def read(v: View) -> Readout:
     if scanned.dropped_uuids:
         out.problems.append(Problem(", ".join(paths[:3]), "nova-compute log names more than %d instances; "
                                     "lines of %d were not kept" % (len(scanned.logs), scanned.dropped_uuids)))
+    for path, why in scanned.problems:
+        out.problems.append(Problem(path, why))
+    if scanned.dropped_events:
+        out.problems.append(Problem(", ".join(paths[:3]), "%d events of %d instances not kept (at most %d events "
+                                    "and %d errors per instance: the earliest and the latest)"
+                                    % (scanned.dropped_events, scanned.dropped_event_instances,
+                                       EVENTS_HEAD + EVENTS_TAIL, ERRORS_HEAD + ERRORS_TAIL)))
     for uuid, log in scanned.logs.items():
         out.observations.append(Observation(source=Source(KIND_NOVA_LOG, log.paths[0] if log.paths else paths[0]),
                                             uuid=uuid, nova_log=log))
+    out.events = scanned.events
     return out
