@@ -80,8 +80,13 @@ for _i, (_kind, _rx) in enumerate(CATALOGUE):
     _name = "%s__%d" % (_kind.replace("-", "_"), _i)
     _GROUPS[_name] = _kind
     _alts.append(b"(?P<" + _name.encode() + b">" + _rx + b")")
-EVENT_RX = re.compile(rb"\[instance: (" + UUID + rb")\] (?:" + b"|".join(_alts) + rb")")
+# Any phrase, no group of its own: a scanner puts it inside its own pattern.
+PHRASES = b"(?:" + b"|".join(b"(?:" + rx + b")" for _, rx in CATALOGUE) + b")"
+_NAMED = b"(?:" + b"|".join(_alts) + b")"
+EVENT_RX = re.compile(rb"\[instance: (" + UUID + rb")\] " + _NAMED)
+_PHRASE_RX = re.compile(_NAMED)
 del _i, _kind, _rx, _name, _alts
+_phrase_kinds: dict[bytes, str] = {}
 
 _PREFIX = re.compile(rb"(\d{4}-\d\d-\d\d)[ T](\d\d:\d\d:\d\d(?:\.\d+)?) +\d+ +([A-Z]+) +(\S+) +")
 _CONTEXT = re.compile(rb"\[[^\]\n]*\] +")
@@ -108,6 +113,21 @@ class NovaLine:
 def kind_of(m: "re.Match[bytes]") -> str:
     """The event kind of an EVENT_RX match."""
     return _GROUPS[m.lastgroup]  # type: ignore[index]
+
+
+def kind_of_phrase(phrase: bytes) -> str:
+    """The event kind of the text PHRASES matched (a message's beginning).
+
+    >>> kind_of_phrase(b"VM Resumed (Lifecycle Event)"), kind_of_phrase(b"Migrating")
+    ('resumed', 'resize')
+    """
+    kind = _phrase_kinds.get(phrase)
+    if kind is None:
+        m = _PHRASE_RX.match(phrase + b"\n")
+        kind = _GROUPS[m.lastgroup] if m else "error"  # type: ignore[index]
+        if len(_phrase_kinds) < 4096:  # "Took N seconds ..." varies: a bounded cache
+            _phrase_kinds[phrase] = kind
+    return kind
 
 
 def peer_of(kind: str, message: str) -> Optional[str]:

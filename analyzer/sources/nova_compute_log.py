@@ -35,6 +35,7 @@ from __future__ import annotations
 import re
 from collections import Counter, deque
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Optional
 
 from analyzer.archive.select import STREAM, Wanted
@@ -44,8 +45,9 @@ from analyzer.parsers.gzip_stream import GunzipStream
 from analyzer.sources.base import Readout, View
 
 _UUID = rb"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
-# The tag, then the rest of its line (so a second tag on the same line is never matched).
-_TAG_LINE = re.compile(rb"\[instance: (" + _UUID + rb")\][^\n]*")
+# The tag, the phrase an event's message begins with (or nothing), then the rest of its line (so a
+# second tag on the same line is never matched): one search finds tagged lines and events alike.
+_TAG_LINE = re.compile(rb"\[instance: (" + _UUID + rb")\](?: (" + nova_log.PHRASES + rb"))?[^\n]*")
 _TIME = re.compile(rb"\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?:\.\d+)?")
 _LEVELS = (b"ERROR", b"CRITICAL")
 _LEVEL_FIELD_WITHIN = 120  # the level is the 4th field of the line's first 120 bytes (oslo.log)
@@ -61,8 +63,7 @@ EVENTS_HEAD, EVENTS_TAIL = 20, 80  # events kept per instance: its earliest and 
 ERRORS_HEAD, ERRORS_TAIL = 5, 15  # error events kept per instance, apart
 EVENT_LINE_BYTES = 1024  # bytes kept of an event's line
 _SLACK = 32  # a list is trimmed to its cap once it is this much over it
-_EVENT_RX = nova_log.EVENT_RX
-_KIND = nova_log._GROUPS
+_PROGRESS = "migration-progress"
 _OSLO_TIME = re.compile(rb"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}")
 
 
@@ -94,7 +95,7 @@ class _Acc:
         self.last_error: Optional[bytes] = None
         self.error_lines: list[tuple[bytes, bytes]] = []  # (time, line), <= 2 * KEEP_ERRORS
         self.paths: set = set()
-        # events: (time, seq, kind, line, path index, line number), seq keeping file order
+        # events: (time, member index, line number, phrase group or None, line, message offset)
         self.events: list[tuple] = []
         self.error_events: list[tuple] = []
         self.run = 0  # progress events at the end of `events`, appended one after the other
@@ -126,6 +127,15 @@ class _Acc:
         self.recent.clear()
 
 
+_uuid_of = itemgetter(0)
+_phrase_of = itemgetter(1)
+
+
+def find_end(data: bytes, p: int, end: int) -> int:
+    e = data.find(b"\n", p, end)
+    return end if e < 0 else e
+
+
 def _first(t: tuple) -> bytes:
     return t[0]
 
@@ -153,8 +163,8 @@ class NovaLogScanner:
         self.dropped_uuids = 0  # lines naming an instance beyond MAX_UUIDS (not kept)
         self._paths: list[str] = []  # members in the order fed (events name theirs by index)
         self._lines = 0  # lines of the member before the data being scanned
-        self._seq = 0
         self._gz: Optional[GunzipStream] = None
+        self._kinds: dict[bytes, str] = {}  # phrase as matched -> event kind
         self.problems: list[tuple[str, str]] = []  # (path, why), e.g. a damaged .gz
 
     def start(self, path: str) -> None:
@@ -249,10 +259,11 @@ class NovaLogScanner:
 
     def _scan(self, data: bytes, end: int) -> None:
         """Count the tagged lines of data[:end] (whole lines), note its error lines and events, ring it."""
-        counts = Counter(_TAG_LINE.findall(data, 0, end))
-        if not counts:
+        found = _TAG_LINE.findall(data, 0, end)  # (uuid, phrase or b"") per tagged line
+        if not found:
             self._lines += data.count(b"\n", 0, end)
             return
+        counts = Counter(map(_uuid_of, found))
         accs = self._acc
         if len(counts) > len(accs) or not counts.keys() <= accs.keys():
             for raw in list(counts):  # first seen, first kept (MAX_UUIDS)
@@ -261,8 +272,6 @@ class NovaLogScanner:
         for raw, n in counts.items():
             accs[raw].n += n
         find = data.find
-        # (tag offset, uuid as written, the phrase's group name) of each event line
-        evs = [(m.start(), m.group(1), m.lastgroup) for m in _EVENT_RX.finditer(data, 0, end)]
         errs = []  # (line start, uuid as written, tag offset) of each ERROR/CRITICAL line of an instance
         for s in self._error_starts(data, end):
             e = find(b"\n", s, end)
@@ -273,10 +282,7 @@ class NovaLogScanner:
                 if acc is not None:
                     acc.error(data[s:e] if e - s <= MAX_LINE_BYTES else data[s:s + MAX_LINE_BYTES])
                     errs.append((s, m.group(1), m.start()))
-        if evs or errs:
-            self._events(data, end, evs, errs)
-        else:
-            self._lines += data.count(b"\n", 0, end)
+        self._events(data, end, list(filter(_phrase_of, found)), errs)
         self._ring.append((data, end, counts))
         self._ring_bytes += end
         self._ring_counts.update(counts)
@@ -284,58 +290,88 @@ class NovaLogScanner:
             self._evict()
 
     def _events(self, data: bytes, end: int, evs: list, errs: list) -> None:
-        """Keep the events of data[:end] (whole lines) and count its lines."""
+        """Keep the events of data[:end] (whole lines) and count its lines.
+
+        `evs` are the (uuid, phrase) of the event lines in file order: each is found again by
+        searching for its own tag and phrase from the previous one on (a long needle: fast), and
+        the (few) ERROR lines are merged in; newlines are counted from one event to the next, so
+        the chunk is counted once."""
         accs = self._acc
         find, rfind, count = data.find, data.rfind, data.count
         path_i = len(self._paths) - 1
-        items = [(rfind(b"\n", 0, p) + 1, 0, raw, g, p) for p, raw, g in evs]
-        if errs:
-            items += [(s, 1, raw, None, p) for s, raw, p in errs]
-            items.sort()
-        ln, prev, last = self._lines, 0, -1
-        seq = self._seq
-        for s, is_err, raw, g, p in items:
-            if s == last:  # a second tag on a line, or the ERROR level of an event's line
-                if is_err and acc is not None:
-                    acc.last_error_time = when
+        ln, prev, pos = self._lines, 0, 0
+        errs.append((end + 1, None, 0))  # sentinel
+        ei = 0
+        next_err = errs[0][0]
+        head_e, cap_e = EVENTS_HEAD, EVENTS_HEAD + EVENTS_TAIL + _SLACK
+        cap_x = ERRORS_HEAD + ERRORS_TAIL + _SLACK
+        kinds = self._kinds
+        for raw, ph in evs:
+            p = find(b"[instance: " + raw + b"] " + ph, pos, end)
+            if p < 0:  # cannot be: findall saw it
                 continue
-            last = s
+            s = rfind(b"\n", 0, p) + 1
+            e = find(b"\n", p, end)
+            pos = e = end if e < 0 else e
+            while next_err <= s:
+                es, eraw, tag = errs[ei]
+                ei += 1
+                next_err = errs[ei][0]
+                ln += count(b"\n", prev, es)
+                prev = es
+                acc = accs.get(eraw)
+                if es == s:  # the event's own line is at ERROR level: a traceback may follow
+                    if acc is not None:
+                        acc.last_error_time = data[s:s + 23]
+                    continue
+                if acc is not None:
+                    self._error_event(acc, data, es, tag, end, path_i, ln + 1, cap_x)
             ln += count(b"\n", prev, s)
             prev = s
             acc = accs.get(raw)
             if acc is None:
                 continue
-            e = find(b"\n", p, end)
-            line = data[s:min(e if e >= 0 else end, s + EVENT_LINE_BYTES)]
-            when = line[:23]  # oslo.log's time; a line without one sorts first
-            if is_err:
-                if acc.last_error_time == when:  # the lines of one traceback: one event
-                    continue
-                acc.last_error_time = when
-                if data.startswith((b" ", b"\t", b"Traceback"), p + 48):
-                    continue
-                kept = acc.error_events
-                kept.append((when, seq, None, line, path_i, ln + 1, p - s + 48))
-                seq += 1
-                if len(kept) > ERRORS_HEAD + ERRORS_TAIL + _SLACK:
-                    self._trim(acc, kept, ERRORS_HEAD, ERRORS_TAIL)
-                continue
+            line = data[s:min(e, s + EVENT_LINE_BYTES)]
+            kind = kinds.get(ph)
+            if kind is None:
+                kind = nova_log.kind_of_phrase(ph)
+                if len(kinds) < 4096:
+                    kinds[ph] = kind
             kept = acc.events
-            if g.startswith("migration_progress"):  # type: ignore[union-attr]
+            if kind == _PROGRESS:
                 if acc.run >= 2:  # a run of progress lines keeps its first and its last
-                    kept[-1] = (when, seq, g, line, path_i, ln + 1, p - s + 48)
-                    seq += 1
+                    kept[-1] = (line[:23], path_i, ln + 1, kind, line, p - s + 48)
                     continue
                 acc.run += 1
-            else:
+            elif acc.run:
                 acc.run = 0
-            kept.append((when, seq, g, line, path_i, ln + 1, p - s + 48))
-            seq += 1
-            if len(kept) > EVENTS_HEAD + EVENTS_TAIL + _SLACK:
-                self._trim(acc, kept, EVENTS_HEAD, EVENTS_TAIL)
+            kept.append((line[:23], path_i, ln + 1, kind, line, p - s + 48))
+            if len(kept) > cap_e:
+                self._trim(acc, kept, head_e, EVENTS_TAIL)
                 acc.run = 0
-        self._seq = seq
+        while ei < len(errs) - 1:
+            es, eraw, tag = errs[ei]
+            ei += 1
+            ln += count(b"\n", prev, es)
+            prev = es
+            acc = accs.get(eraw)
+            if acc is not None:
+                self._error_event(acc, data, es, tag, end, path_i, ln + 1, cap_x)
         self._lines = ln + count(b"\n", prev, end)
+
+    def _error_event(self, acc: _Acc, data: bytes, s: int, tag: int, end: int, path_i: int, ln: int,
+                     cap: int) -> None:
+        when = data[s:s + 23]  # oslo.log's time; a line without one sorts first
+        if acc.last_error_time == when:  # the lines of one traceback: one event
+            return
+        acc.last_error_time = when
+        if data.startswith((b" ", b"\t", b"Traceback"), tag + 48):
+            return
+        e = find_end(data, tag, end)
+        kept = acc.error_events
+        kept.append((when, path_i, ln, "error", data[s:min(e, s + EVENT_LINE_BYTES)], tag - s + 48))
+        if len(kept) > cap:
+            self._trim(acc, kept, ERRORS_HEAD, ERRORS_TAIL)
 
     def _trim(self, acc: _Acc, kept: list, head: int, tail: int) -> None:
         """Keep the earliest `head` and the latest `tail` events of a list (by time, then file order)."""
@@ -410,8 +446,8 @@ class NovaLogScanner:
             if acc.dropped:
                 dropped += acc.dropped
                 dropped_in += 1
-            for when, _, g, line, path_i, ln, off in sorted(acc.events + acc.error_events):
-                kind = "error" if g is None else _KIND[g]
+            for when, path_i, ln, g, line, off in sorted(acc.events + acc.error_events):
+                kind = g
                 message = _decode(line[off:])
                 time = when.decode("ascii", "replace")
                 if _OSLO_TIME.fullmatch(when) is not None:
