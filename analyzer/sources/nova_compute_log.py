@@ -340,12 +340,12 @@ class NovaLogScanner:
             kept = acc.events
             if kind == _PROGRESS:
                 if acc.run >= 2:  # a run of progress lines keeps its first and its last
-                    kept[-1] = (line[:23], path_i, ln + 1, kind, line, p - s + 48)
+                    kept[-1] = (line[:23], path_i, ln + 1, kind, line, p - s + 49)
                     continue
                 acc.run += 1
             elif acc.run:
                 acc.run = 0
-            kept.append((line[:23], path_i, ln + 1, kind, line, p - s + 48))
+            kept.append((line[:23], path_i, ln + 1, kind, line, p - s + 49))
             if len(kept) > cap_e:
                 self._trim(acc, kept, head_e, EVENTS_TAIL)
                 acc.run = 0
@@ -365,11 +365,11 @@ class NovaLogScanner:
         if acc.last_error_time == when:  # the lines of one traceback: one event
             return
         acc.last_error_time = when
-        if data.startswith((b" ", b"\t", b"Traceback"), tag + 48):
+        if data.startswith((b" ", b"\t", b"Traceback"), tag + 49):
             return
         e = find_end(data, tag, end)
         kept = acc.error_events
-        kept.append((when, path_i, ln, "error", data[s:min(e, s + EVENT_LINE_BYTES)], tag - s + 48))
+        kept.append((when, path_i, ln, "error", data[s:min(e, s + EVENT_LINE_BYTES)], tag - s + 49))
         if len(kept) > cap:
             self._trim(acc, kept, ERRORS_HEAD, ERRORS_TAIL)
 
