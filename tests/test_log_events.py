@@ -299,3 +299,14 @@ def test_libvirtd_errors_are_capped_per_domain():
     r = sc.result()
     assert len(r.events) == libvirtd_log.ERRORS_HEAD + libvirtd_log.ERRORS_TAIL
     assert r.dropped_events == 500 - len(r.events) and r.events[0].line == 1 and r.events[-1].line == 500
+
+
+@pytest.mark.parametrize("module", ["analyzer.parsers.nova_log", "analyzer.parsers.qemu_log",
+                                    "analyzer.parsers.libvirt_log", "analyzer.parsers.gzip_stream",
+                                    "analyzer.sources.qemu_log"])
+def test_the_samples_in_the_parsers_docstrings_hold(module):
+    import doctest
+    import importlib
+    m = importlib.import_module(module)
+    result = doctest.testmod(m)
+    assert result.attempted and not result.failed
