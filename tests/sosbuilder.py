@@ -1267,3 +1267,162 @@ def default_host(n_guests: int = 3, **kw) -> HostSpec:
 if __name__ == "__main__":  # pragma: no cover - manual use: python tests/sosbuilder.py DEST
     import sys
     print(write_tarball(default_host(5), sys.argv[1] if len(sys.argv) > 1 else ".", "xz"))
+
+
+# ---------------------------------------------------------------------------------------------
+# Logs that tell an instance's story: the real message texts and line formats of nova-compute
+# (oslo.log), the per-domain qemu log and libvirtd.log.
+
+# oslo.log's context field, by release (a request's context; `periodic` and `none` have none).
+OSLO_CONTEXTS = {
+    "zed": "[None req-{req} {user} {project} - default default]",
+    "pike": "[req-{req} {user} {project} - default default]",
+    "old": "[req-{req} {user} {project} - - -]",
+    "periodic": "[req-{req} - - - - -]",
+    "none": "[-]",
+}
+
+# (kind, level, logger, message): one line per event kind nova-compute logs; {peer} is the other
+# host of a migration, {vol} a volume id, {n} a number.
+NOVA_EVENT_LINES = [
+    ("claimed", "INFO", "nova.compute.claims", "Claim successful on node {host}"),
+    ("spawned", "INFO", "nova.virt.libvirt.driver", "Instance spawned successfully."),
+    ("started", "INFO", "nova.compute.manager", "VM Started (Lifecycle Event)"),
+    ("paused", "INFO", "nova.compute.manager", "VM Paused (Lifecycle Event)"),
+    ("resumed", "INFO", "nova.compute.manager", "VM Resumed (Lifecycle Event)"),
+    ("suspended", "INFO", "nova.compute.manager", "VM Suspended (Lifecycle Event)"),
+    ("shutdown-by-itself", "WARNING", "nova.compute.manager",
+     "Instance shutdown by itself. Calling the stop API. Current vm_state: active, current task_state: None, "
+     "original DB power_state: 1, current VM power_state: 4"),
+    ("stopped", "INFO", "nova.compute.manager", "VM Stopped (Lifecycle Event)"),
+    ("rebooted", "INFO", "nova.compute.manager", "Rebooting instance"),
+    ("stopped", "INFO", "nova.virt.libvirt.driver", "Instance shutdown successfully after 4 seconds."),
+    ("volume-attached", "INFO", "nova.compute.manager", "Attaching volume {vol} to /dev/vdb"),
+    ("volume-detached", "INFO", "nova.compute.manager", "Detaching volume {vol}"),
+    ("migration-started", "INFO", "nova.compute.manager",
+     "Took 2.41 seconds for pre_live_migration on destination host {peer}."),
+    ("migration-progress", "INFO", "nova.virt.libvirt.driver",
+     "Migration running for {n} secs, memory 41% remaining (bytes processed=1203311104, remaining=905969664, "
+     "total=2164654080); disk 0% remaining (bytes processed=0, remaining=0, total=0)."),
+    ("migration-completed", "INFO", "nova.virt.libvirt.driver", "Migration operation has completed"),
+    ("migration-completed", "INFO", "nova.compute.manager", "Migrating instance to {peer} finished successfully."),
+    ("migration-failed", "ERROR", "nova.virt.libvirt.driver",
+     "Live Migration failure: operation failed: Failed to connect to remote libvirt URI "
+     "qemu+tcp://{peer}/system: Unable to connect to server at '{peer}:16509': Connection refused: "
+     "libvirt.libvirtError: operation failed: Failed to connect to remote libvirt URI"),
+    ("migration-failed", "ERROR", "nova.virt.libvirt.driver", "Migration operation has aborted"),
+    ("migration-failed", "WARNING", "nova.virt.libvirt.driver", "Migration operation was cancelled"),
+    ("migration-failed", "ERROR", "nova.compute.manager", "Pre live migration failed at {peer}: "
+     "nova.exception.MigrationPreCheckError: Migration pre-check error"),
+    ("migrated-in", "INFO", "nova.compute.manager", "Post operation of migration started"),
+    ("resize", "INFO", "nova.compute.manager", "Migrating"),
+    ("evacuated", "INFO", "nova.compute.manager", "Evacuating instance"),
+    ("rebuilt", "INFO", "nova.compute.manager", "Rebuilding instance"),
+    ("deleted", "INFO", "nova.compute.manager", "Terminating instance"),
+    ("error", "ERROR", "nova.compute.manager", "Instance failed to spawn: libvirt.libvirtError: internal error: "
+     "qemu unexpectedly closed the monitor"),
+]
+
+
+def oslo_line(epoch: float, level: str, logger: str, msg: str, *, instance: Optional[str] = None,
+              ctx: str = "zed", pid: int = 2301, req: str = "", user: str = "7b2fd4a6c7e94a0e8b1f0c38ab6a21f3",
+              project: str = "4c1e5f5a0f9b4f2c8e2e2a9d8b3c1a77") -> str:
+    """One nova-compute line (no newline); the time is written as the process's clock shows
+    `epoch` (this builder's clocks are UTC: a test shifts `epoch` for another zone)."""
+    ms = int(round((epoch - int(epoch)) * 1000)) % 1000
+    ts = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(int(epoch)))
+    c = OSLO_CONTEXTS[ctx].format(req=req or seed_uuid("req", epoch, msg), user=user, project=project)
+    inst = f"[instance: {instance}] " if instance else ""
+    return f"{ts}.{ms:03d} {pid} {level} {logger} {c} {inst}{msg}"
+
+
+def nova_event_log(uuid: str, start: float, *, host: str = "compute-1", peer: str = "compute-2",
+                   ctx: str = "zed", pid: int = 2301, step: float = 7.25, noise: int = 3) -> tuple:
+    """A nova-compute log with one line of every event kind for one instance, ordinary lines
+    (periodic tasks, `Checking state`, other instances) between them, and a traceback after an
+    error. Returns (text, expected) with expected = [(kind, time "YYYY-MM-DDTHH:MM:SS.mmm",
+    message, line number)]."""
+    lines: list = []
+    expected: list = []
+    other = seed_uuid("other", uuid)
+    t = start
+    vol = seed_uuid("vol", uuid)
+    for i, (kind, level, logger, msg) in enumerate(NOVA_EVENT_LINES):
+        for k in range(noise):
+            t += 0.013
+            lines.append(oslo_line(t, "DEBUG", "oslo_service.periodic_task", "Running periodic task "
+                                   "ComputeManager._poll_rebooting_instances run_periodic_tasks "
+                                   "/usr/lib/python3/dist-packages/oslo_service/periodic_task.py:210",
+                                   ctx="periodic", pid=pid))
+            lines.append(oslo_line(t, "DEBUG", "nova.compute.manager", "Checking state _get_power_state "
+                                   "/usr/lib/python3/dist-packages/nova/compute/manager.py:1782",
+                                   instance=uuid if k % 2 else other, ctx=ctx, pid=pid))
+        t += step
+        text = msg.format(host=host, peer=peer, vol=vol, n=5 * (i + 1))
+        lines.append(oslo_line(t, level, logger, text, instance=uuid, ctx="none" if kind in (
+            "spawned", "started", "paused", "resumed", "suspended", "stopped") and level == "INFO" and
+            logger == "nova.compute.manager" else ctx, pid=pid))
+        ts = lines[-1][:23]
+        expected.append((kind, ts[:10] + "T" + ts[11:], text, len(lines)))
+        if kind == "error":  # oslo.log writes the traceback as more lines of the same record
+            for tb in ("Traceback (most recent call last):",
+                       '  File "/usr/lib/python3/dist-packages/nova/compute/manager.py", line 2743, in _build_resources',
+                       "    yield resources",
+                       "libvirt.libvirtError: internal error: qemu unexpectedly closed the monitor"):
+                lines.append(lines[-1][:lines[-1].index("[instance: ")] + f"[instance: {uuid}] {tb}")
+    return "\n".join(lines) + "\n", expected
+
+
+def qemu_event_log(g: GuestSpec, host: HostSpec, start: str, *, incoming: bool = False, one_line: bool = False,
+                   migrate_out: bool = False, stop: Optional[str] = "shutdown", signal: bool = False,
+                   load_failed: bool = False) -> str:
+    """var/log/libvirt/qemu/NAME.log for one boot: `starting up`, the command line (one argument a
+    line, or one line as libvirt < 1.2.x wrote it), the chardev line, then what ends the boot.
+    `start` is "YYYY-MM-DD HH:MM:SS" (UTC)."""
+    t0 = _epoch(start)
+
+    def lv(off: float) -> str:  # libvirt's time
+        return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(int(t0 + off))) + ".%03d+0000" % (
+            round((off % 1) * 1000))
+
+    def qm(off: float) -> str:  # qemu's own, -msg timestamp=on
+        return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(int(t0 + off))) + ".%06dZ" % (
+            round((off % 1) * 1e6))
+
+    libv = host.packages.get("libvirt", "9.0.0")
+    args = ["LC_ALL=C", "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+            f"HOME=/var/lib/libvirt/qemu/domain-{_dom_id(g)}-{g.domain_name}", "/usr/bin/qemu-system-x86_64",
+            f"-name guest={g.domain_name},debug-threads=on", "-S", "-machine pc-i440fx-7.2,usb=off",
+            "-accel kvm", f"-m {g.memory_mib}", f"-smp {g.vcpus},sockets={g.vcpus},cores=1,threads=1",
+            f"-uuid {g.uuid}", "-no-user-config", "-nodefaults"]
+    if incoming:
+        args.append("-incoming defer")
+    args.append("-msg timestamp=on")
+    lines = [f"{lv(0.123)}: starting up libvirt version: {libv.split('-')[0]}, package: {libv} (Debian), "
+             f"qemu version: 7.2.0Debian {host.packages.get('qemu', '7.2.0')}, kernel: 6.1.0-13-amd64, "
+             f"hostname: {host.hostname}"]
+    lines += [" ".join(args)] if one_line else [a + " \\" for a in args[:-1]] + [args[-1]]
+    lines.append(f"char device redirected to /dev/pts/{_dom_id(g) % 40} (label charserial0)")
+    if load_failed:
+        lines.append(f"{qm(30.771552)} qemu-system-x86_64: load of migration failed: Input/output error")
+        lines.append(f"{lv(30.9)}: shutting down, reason=failed")
+        return "\n".join(lines) + "\n"
+    if migrate_out:
+        lines.append(f"{lv(3600.701)}: initiating migration")
+        lines.append(f"{lv(3630.214)}: shutting down, reason=migrated")
+        return "\n".join(lines) + "\n"
+    if signal:
+        lines.append(f"{qm(7200.002113)} qemu-system-x86_64: terminating on signal 15 from pid 1510 "
+                     "(/usr/sbin/libvirtd)")
+    if stop:
+        lines.append(f"{lv(7200.514)}: shutting down, reason={stop}")
+    return "\n".join(lines) + "\n"
+
+
+def libvirtd_log(lines: list) -> str:
+    """libvirtd.log lines: each (epoch, thread, level, function:line, message)."""
+    out = []
+    for epoch, thread, level, func, msg in lines:
+        ts = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(int(epoch))) + ".%03d+0000" % round((epoch % 1) * 1000)
+        out.append(f"{ts}: {thread}: {level} : {func} : {msg}")
+    return "\n".join(out) + "\n"

@@ -16,6 +16,18 @@ kept to a minimum. One compiled regex on bytes finds each tag and swallows the r
 the loop over its matches only finds the line start, counts, and appends the raw line to a bounded
 deque. Timestamps are parsed, and bytes decoded, only for the few lines finally kept; ERROR and
 CRITICAL lines are found by a separate C-speed search for the level words, checked exactly.
+
+Events: the lines whose message begins with one of `parsers.nova_log`'s phrases (claim, spawn,
+lifecycle, migrations, ...) and every ERROR/CRITICAL line of an instance become `LogEvent`s. They
+are found by one more compiled search over the same chunk; their line numbers come from counting
+newlines between them (C speed). Per instance at most EVENTS_HEAD + EVENTS_TAIL events (earliest
+and latest by time) and ERRORS_HEAD + ERRORS_TAIL error events are kept, so a guest that logs the
+same error every minute cannot push its migrations out; what is left out is counted. A run of
+`Migration running for` progress lines keeps its first and last. The lines of one traceback
+(oslo.log repeats the prefix, with the same time, on each line) are one event.
+
+Rotated files may be gzip (`.log.3.gz`): decompressed here, as they stream, in bounded pieces;
+a damaged one is a problem of the report, and what it held before the damage is still read.
 """
 
 from __future__ import annotations
@@ -23,15 +35,19 @@ from __future__ import annotations
 import re
 from collections import Counter, deque
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Optional
 
 from analyzer.archive.select import STREAM, Wanted
-from analyzer.model import KIND_NOVA_LOG, ErrorSummary, NovaLog, Observation, Problem, Source
+from analyzer.model import KIND_NOVA_LOG, ErrorSummary, LogEvent, NovaLog, Observation, Problem, Source
+from analyzer.parsers import nova_log
+from analyzer.parsers.gzip_stream import GunzipStream
 from analyzer.sources.base import Readout, View
 
 _UUID = rb"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
-# The tag, then the rest of its line (so a second tag on the same line is never matched).
-_TAG_LINE = re.compile(rb"\[instance: (" + _UUID + rb")\][^\n]*")
+# The tag, the phrase an event's message begins with (or nothing), then the rest of its line (so a
+# second tag on the same line is never matched): one search finds tagged lines and events alike.
+_TAG_LINE = re.compile(rb"\[instance: (" + _UUID + rb")\](?: (" + nova_log.PHRASES + rb"))?[^\n]*")
 _TIME = re.compile(rb"\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?:\.\d+)?")
 _LEVELS = (b"ERROR", b"CRITICAL")
 _LEVEL_FIELD_WITHIN = 120  # the level is the 4th field of the line's first 120 bytes (oslo.log)
@@ -42,6 +58,13 @@ MAX_UUIDS = 20000
 MAX_LINE = 2000  # characters kept of one line
 MAX_LINE_BYTES = MAX_LINE * 4  # bytes kept of one line (utf-8: at most 4 per character)
 MAX_PENDING = MAX_LINE_BYTES * 2  # head kept of a line whose end is not in sight
+
+EVENTS_HEAD, EVENTS_TAIL = 20, 80  # events kept per instance: its earliest and its latest
+ERRORS_HEAD, ERRORS_TAIL = 5, 15  # error events kept per instance, apart
+EVENT_LINE_BYTES = 1024  # bytes kept of an event's line
+_SLACK = 32  # a list is trimmed to its cap once it is this much over it
+_PROGRESS = "migration-progress"
+_OSLO_TIME = re.compile(rb"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}")
 
 
 def _decode(line: bytes) -> str:
@@ -59,7 +82,7 @@ class _Acc:
     """What is kept for one UUID: counts, a bounded window of lines, the earliest error lines."""
 
     __slots__ = ("uuid", "total", "n", "recent", "kept", "errors", "first_error", "last_error",
-                 "error_lines", "paths")
+                 "error_lines", "paths", "events", "error_events", "run", "last_error_time", "dropped")
 
     def __init__(self, uuid: str) -> None:
         self.uuid = uuid
@@ -72,6 +95,12 @@ class _Acc:
         self.last_error: Optional[bytes] = None
         self.error_lines: list[tuple[bytes, bytes]] = []  # (time, line), <= 2 * KEEP_ERRORS
         self.paths: set = set()
+        # events: (time, member index, line number, phrase group or None, line, message offset)
+        self.events: list[tuple] = []
+        self.error_events: list[tuple] = []
+        self.run = 0  # progress events at the end of `events`, appended one after the other
+        self.last_error_time: Optional[bytes] = None  # of the last ERROR line (one traceback = one event)
+        self.dropped = 0  # events not kept (over the caps)
 
     def error(self, line: bytes) -> None:
         when = _when(line)
@@ -96,6 +125,15 @@ class _Acc:
         merged.sort(key=_first)  # stable: equal times keep file order
         self.kept = merged[-KEEP_LINES:]
         self.recent.clear()
+
+
+_uuid_of = itemgetter(0)
+_phrase_of = itemgetter(1)
+
+
+def find_end(data: bytes, p: int, end: int) -> int:
+    e = data.find(b"\n", p, end)
+    return end if e < 0 else e
 
 
 def _first(t: tuple) -> bytes:
@@ -123,13 +161,28 @@ class NovaLogScanner:
         self._ring_bytes = 0
         self._ring_counts: Counter = Counter()  # tagged lines per uuid in the ring
         self.dropped_uuids = 0  # lines naming an instance beyond MAX_UUIDS (not kept)
+        self._paths: list[str] = []  # members in the order fed (events name theirs by index)
+        self._lines = 0  # lines of the member before the data being scanned
+        self._gz: Optional[GunzipStream] = None
+        self._kinds: dict[bytes, str] = {}  # phrase as matched -> event kind
+        self.problems: list[tuple[str, str]] = []  # (path, why), e.g. a damaged .gz
 
     def start(self, path: str) -> None:
         self._path = path
+        self._paths.append(path)
         self._rest = b""
         self._skipping = False
+        self._lines = 0
+        self._gz = GunzipStream() if path.endswith(".gz") else None
 
     def feed(self, chunk: bytes) -> None:
+        if self._gz is None:
+            self._feed(chunk)
+        else:
+            for piece in self._gz.feed(chunk):
+                self._feed(piece)
+
+    def _feed(self, chunk: bytes) -> None:
         if self._skipping:
             nl = chunk.find(b"\n")
             if nl < 0:
@@ -151,6 +204,11 @@ class NovaLogScanner:
         self._rest = rest
 
     def finish_member(self) -> None:
+        if self._gz is not None:
+            why = self._gz.finish()
+            if why:
+                self.problems.append((self._path, why))
+            self._gz = None
         if self._rest:
             data = self._rest + b"\n"
             self._scan(data, len(data))
@@ -161,6 +219,8 @@ class NovaLogScanner:
         path = self._path
         for acc in self._uuids.values():
             acc.end_member(path)
+            acc.run = 0
+            acc.last_error_time = None
 
     def _error_starts(self, data: bytes, end: int) -> list:
         """Start offsets of the lines in data[:end] whose level field is ERROR or CRITICAL.
@@ -198,10 +258,12 @@ class NovaLogScanner:
         return acc
 
     def _scan(self, data: bytes, end: int) -> None:
-        """Count the tagged lines of data[:end] (whole lines), note its error lines, ring it."""
-        counts = Counter(_TAG_LINE.findall(data, 0, end))
-        if not counts:
+        """Count the tagged lines of data[:end] (whole lines), note its error lines and events, ring it."""
+        found = _TAG_LINE.findall(data, 0, end)  # (uuid, phrase or b"") per tagged line
+        if not found:
+            self._lines += data.count(b"\n", 0, end)
             return
+        counts = Counter(map(_uuid_of, found))
         accs = self._acc
         if len(counts) > len(accs) or not counts.keys() <= accs.keys():
             for raw in list(counts):  # first seen, first kept (MAX_UUIDS)
@@ -209,19 +271,115 @@ class NovaLogScanner:
                     self.dropped_uuids += counts.pop(raw)
         for raw, n in counts.items():
             accs[raw].n += n
+        find = data.find
+        errs = []  # (line start, uuid as written, tag offset) of each ERROR/CRITICAL line of an instance
         for s in self._error_starts(data, end):
-            e = data.find(b"\n", s, end)
+            e = find(b"\n", s, end)
             e = end if e < 0 else e
             m = _TAG_LINE.search(data, s, e)
             if m is not None:
                 acc = accs.get(m.group(1))
                 if acc is not None:
                     acc.error(data[s:e] if e - s <= MAX_LINE_BYTES else data[s:s + MAX_LINE_BYTES])
+                    errs.append((s, m.group(1), m.start()))
+        self._events(data, end, list(filter(_phrase_of, found)), errs)
         self._ring.append((data, end, counts))
         self._ring_bytes += end
         self._ring_counts.update(counts)
         while self._ring_bytes > self.RING_BYTES and len(self._ring) > 1:
             self._evict()
+
+    def _events(self, data: bytes, end: int, evs: list, errs: list) -> None:
+        """Keep the events of data[:end] (whole lines) and count its lines.
+
+        `evs` are the (uuid, phrase) of the event lines in file order: each is found again by
+        searching for its own tag and phrase from the previous one on (a long needle: fast), and
+        the (few) ERROR lines are merged in; newlines are counted from one event to the next, so
+        the chunk is counted once."""
+        accs = self._acc
+        find, rfind, count = data.find, data.rfind, data.count
+        path_i = len(self._paths) - 1
+        ln, prev, pos = self._lines, 0, 0
+        errs.append((end + 1, None, 0))  # sentinel
+        ei = 0
+        next_err = errs[0][0]
+        head_e, cap_e = EVENTS_HEAD, EVENTS_HEAD + EVENTS_TAIL + _SLACK
+        cap_x = ERRORS_HEAD + ERRORS_TAIL + _SLACK
+        kinds = self._kinds
+        for raw, ph in evs:
+            p = find(b"[instance: " + raw + b"] " + ph, pos, end)
+            if p < 0:  # cannot be: findall saw it
+                continue
+            s = rfind(b"\n", 0, p) + 1
+            e = find(b"\n", p, end)
+            pos = e = end if e < 0 else e
+            while next_err <= s:
+                es, eraw, tag = errs[ei]
+                ei += 1
+                next_err = errs[ei][0]
+                ln += count(b"\n", prev, es)
+                prev = es
+                acc = accs.get(eraw)
+                if es == s:  # the event's own line is at ERROR level: a traceback may follow
+                    if acc is not None:
+                        acc.last_error_time = data[s:s + 23]
+                    continue
+                if acc is not None:
+                    self._error_event(acc, data, es, tag, end, path_i, ln + 1, cap_x)
+            ln += count(b"\n", prev, s)
+            prev = s
+            acc = accs.get(raw)
+            if acc is None:
+                continue
+            line = data[s:min(e, s + EVENT_LINE_BYTES)]
+            kind = kinds.get(ph)
+            if kind is None:
+                kind = nova_log.kind_of_phrase(ph)
+                if len(kinds) < 4096:
+                    kinds[ph] = kind
+            kept = acc.events
+            if kind == _PROGRESS:
+                if acc.run >= 2:  # a run of progress lines keeps its first and its last
+                    kept[-1] = (line[:23], path_i, ln + 1, kind, line, p - s + 49)
+                    continue
+                acc.run += 1
+            elif acc.run:
+                acc.run = 0
+            kept.append((line[:23], path_i, ln + 1, kind, line, p - s + 49))
+            if len(kept) > cap_e:
+                self._trim(acc, kept, head_e, EVENTS_TAIL)
+                acc.run = 0
+        while ei < len(errs) - 1:
+            es, eraw, tag = errs[ei]
+            ei += 1
+            ln += count(b"\n", prev, es)
+            prev = es
+            acc = accs.get(eraw)
+            if acc is not None:
+                self._error_event(acc, data, es, tag, end, path_i, ln + 1, cap_x)
+        self._lines = ln + count(b"\n", prev, end)
+
+    def _error_event(self, acc: _Acc, data: bytes, s: int, tag: int, end: int, path_i: int, ln: int,
+                     cap: int) -> None:
+        when = data[s:s + 23]  # oslo.log's time; a line without one sorts first
+        if acc.last_error_time == when:  # the lines of one traceback: one event
+            return
+        acc.last_error_time = when
+        if data.startswith((b" ", b"\t", b"Traceback"), tag + 49):
+            return
+        e = find_end(data, tag, end)
+        kept = acc.error_events
+        kept.append((when, path_i, ln, "error", data[s:min(e, s + EVENT_LINE_BYTES)], tag - s + 49))
+        if len(kept) > cap:
+            self._trim(acc, kept, ERRORS_HEAD, ERRORS_TAIL)
+
+    def _trim(self, acc: _Acc, kept: list, head: int, tail: int) -> None:
+        """Keep the earliest `head` and the latest `tail` events of a list (by time, then file order)."""
+        kept.sort()
+        n = len(kept) - head - tail
+        if n > 0:
+            del kept[head:head + n]
+            acc.dropped += n
 
     def _evict(self) -> None:
         """Take the oldest chunk out of the ring, keeping the lines that may be among the last."""
@@ -276,20 +434,50 @@ class NovaLogScanner:
             )
         return out
 
+    def events(self) -> tuple[list[LogEvent], int, int]:
+        """The kept events of every instance (by time, then file order), how many were left out
+        and of how many instances."""
+        out: list[LogEvent] = []
+        dropped = dropped_in = 0
+        paths = self._paths
+        for uuid, acc in self._uuids.items():
+            self._trim(acc, acc.events, EVENTS_HEAD, EVENTS_TAIL)
+            self._trim(acc, acc.error_events, ERRORS_HEAD, ERRORS_TAIL)
+            if acc.dropped:
+                dropped += acc.dropped
+                dropped_in += 1
+            for when, path_i, ln, g, line, off in sorted(acc.events + acc.error_events):
+                kind = g
+                message = _decode(line[off:])
+                time = when.decode("ascii", "replace")
+                if _OSLO_TIME.fullmatch(when) is not None:
+                    time = time[:10] + "T" + time[11:]
+                else:
+                    time = nova_log.parse_line(line).time  # type: ignore[assignment]
+                out.append(LogEvent(kind=kind, time=time, clock="local", message=message, path=paths[path_i],
+                                    line=ln, uuid=uuid, peer_host=nova_log.peer_of(kind, message)))
+        return out, dropped, dropped_in
+
     def result(self) -> "Scanned":
-        return Scanned(self.results(), self.dropped_uuids)
+        events, dropped, dropped_in = self.events()
+        return Scanned(self.results(), self.dropped_uuids, events, dropped, dropped_in, list(self.problems))
 
 
 @dataclass
 class Scanned:
     logs: dict[str, NovaLog] = field(default_factory=dict)  # uuid -> its lines
     dropped_uuids: int = 0  # lines naming instances past MAX_UUIDS
+    events: list[LogEvent] = field(default_factory=list)
+    dropped_events: int = 0  # events over the per-instance caps, not kept
+    dropped_event_instances: int = 0  # instances that had such events
+    problems: list[tuple[str, str]] = field(default_factory=list)  # (path, why)
 
 
 _DIRS = ("var/log/nova/", "var/log/containers/nova/", "var/log/kolla/nova/")
 MEMBERS = (
-    Wanted("nova_log", STREAM, r"var/log/(?:containers/nova|kolla/nova|nova)/nova-compute\.log(?:\.\d+)?", _DIRS,
-           example="var/log/nova/nova-compute.log.1", scanner=NovaLogScanner),
+    Wanted("nova_log", STREAM,
+           r"var/log/(?:containers/nova|kolla/nova|nova)/nova-compute\.log(?:(?:\.\d+|-\d{8})(?:\.gz)?)?", _DIRS,
+           example="var/log/nova/nova-compute.log.2.gz", scanner=NovaLogScanner),
 )
 
 
@@ -303,7 +491,15 @@ def read(v: View) -> Readout:
     if scanned.dropped_uuids:
         out.problems.append(Problem(", ".join(paths[:3]), "nova-compute log names more than %d instances; "
                                     "lines of %d were not kept" % (len(scanned.logs), scanned.dropped_uuids)))
+    for path, why in scanned.problems:
+        out.problems.append(Problem(path, why))
+    if scanned.dropped_events:
+        out.problems.append(Problem(", ".join(paths[:3]), "%d events of %d instances not kept (at most %d events "
+                                    "and %d errors per instance: the earliest and the latest)"
+                                    % (scanned.dropped_events, scanned.dropped_event_instances,
+                                       EVENTS_HEAD + EVENTS_TAIL, ERRORS_HEAD + ERRORS_TAIL)))
     for uuid, log in scanned.logs.items():
         out.observations.append(Observation(source=Source(KIND_NOVA_LOG, log.paths[0] if log.paths else paths[0]),
                                             uuid=uuid, nova_log=log))
+    out.events = scanned.events
     return out

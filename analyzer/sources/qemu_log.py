@@ -8,17 +8,34 @@
 
 libvirt names the file after the domain, so a tail is matched to its guest by domain name.
 Only a window of bytes of each file is ever held.
+
+Events (`parsers.qemu_log`): each `starting up` (`qemu-started`; its message ends with
+`(-incoming defer)` when the command line after it has `-incoming`: a migration's destination),
+`initiating migration`, `shutting down, reason=...`, `terminating on signal ...`, `load of
+migration failed`, all in UTC. The instance is the `-uuid` of the command line before the event;
+events before any command line get the file's one UUID, if it has one. Rotated files (`.log.1`,
+`.log.2.gz`) give events only; the tail is the current file's. At most EVENTS_HEAD + EVENTS_TAIL
+events per file are kept (the earliest and the latest), the rest counted.
 """
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass, field
+from typing import Optional
+
 from analyzer.archive.select import STREAM, Wanted
-from analyzer.model import KIND_QEMU_LOG, Observation, QemuLog, Source
+from analyzer.model import KIND_QEMU_LOG, LogEvent, Observation, Problem, QemuLog, Source
+from analyzer.parsers import qemu_log as qp
+from analyzer.parsers.gzip_stream import GunzipStream
 from analyzer.sources.base import Readout, View
 
 QEMU_TAIL_LINES = 40
 QEMU_TAIL_BYTES = 64 * 1024
 MAX_LINE = 2000  # characters kept of one line
+MAX_PENDING = 64 * 1024  # head kept of a line whose end is not in sight (old libvirt's command line)
+EVENTS_HEAD, EVENTS_TAIL = 20, 80
+_ROTATED = re.compile(r"\.log\.\d+(?:\.gz)?$")
 
 
 class QemuTail:
@@ -44,27 +61,145 @@ class QemuTail:
 
 
 
+class QemuEvents:
+    """The events of one qemu log, line by line (only lines a C-speed search marks are looked at)."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.domain = domain_name(path)
+        self._rest = b""
+        self._skipping = False
+        self._lines = 0
+        self._uuid: Optional[str] = None  # of the latest command line
+        self._uuids: list[str] = []
+        self._pending: Optional[list] = None  # the latest start, until its command line is read
+        self.head: list[list] = []  # [kind, time, message, line, uuid]
+        self.tail: list[list] = []
+        self.dropped = 0
+
+    def feed(self, chunk: bytes) -> None:
+        if self._skipping:
+            nl = chunk.find(b"\n")
+            if nl < 0:
+                return
+            self._skipping = False
+            self._scan(self._rest + b"\n")
+            self._rest = b""
+            chunk = chunk[nl + 1:]
+        data = self._rest + chunk if self._rest else chunk
+        cut = data.rfind(b"\n") + 1
+        if cut:
+            self._scan(data[:cut] if cut < len(data) else data)
+        rest = data[cut:]
+        if len(rest) > MAX_PENDING:
+            rest = rest[:MAX_PENDING]
+            self._skipping = True
+        self._rest = rest
+
+    def finish(self) -> None:
+        if self._rest:
+            self._scan(self._rest + b"\n")
+        self._rest = b""
+        self._pending = None
+
+    def _scan(self, data: bytes) -> None:
+        """Whole lines: the events and command-line arguments among them."""
+        rfind, find, count = data.rfind, data.find, data.count
+        ln, prev, last = self._lines, 0, -1
+        for m in qp.CANDIDATE.finditer(data):
+            s = rfind(b"\n", 0, m.start()) + 1
+            if s == last:
+                continue
+            last = s
+            ln += count(b"\n", prev, s)
+            prev = s
+            e = find(b"\n", s)
+            line = data[s:e if e - s <= MAX_PENDING else s + MAX_PENDING]
+            ev = qp.event_of(line)
+            if ev is None:
+                uuid, incoming = qp.uuid_arg(line), qp.incoming_arg(line)
+                if uuid is not None:
+                    self._uuid = uuid
+                    if uuid not in self._uuids:
+                        self._uuids.append(uuid)
+                    if self._pending is not None:
+                        self._pending[4] = uuid
+                if incoming is not None and self._pending is not None:
+                    self._pending[2] += " (-incoming %s)" % incoming
+                continue
+            kind, when, message = ev
+            item = [kind, when, message, ln + 1, self._uuid]
+            self._pending = item if kind == "qemu-started" else None
+            if len(self.head) < EVENTS_HEAD:
+                self.head.append(item)
+            else:
+                self.tail.append(item)
+                if len(self.tail) > 2 * EVENTS_TAIL:
+                    self.dropped += len(self.tail) - EVENTS_TAIL
+                    del self.tail[:-EVENTS_TAIL]
+        self._lines = ln + count(b"\n", prev)
+
+    def events(self) -> list[LogEvent]:
+        if len(self.tail) > EVENTS_TAIL:
+            self.dropped += len(self.tail) - EVENTS_TAIL
+            del self.tail[:-EVENTS_TAIL]
+        # Lines before the first command line of the file belong to its one UUID, if one.
+        only = self._uuids[0] if len(self._uuids) == 1 else None
+        return [LogEvent(kind=k, time=t, clock="utc", message=msg, path=self.path, line=ln, uuid=u or only,
+                         domain_name=self.domain) for k, t, msg, ln, u in self.head + self.tail]
+
+
+@dataclass
+class QemuScanned:
+    tails: list[QemuLog] = field(default_factory=list)  # current files only
+    events: list[LogEvent] = field(default_factory=list)
+    dropped_events: int = 0
+    problems: list[tuple[str, str]] = field(default_factory=list)
+
+
 class QemuLogScanner:
-    """One QemuTail per member."""
+    """One QemuTail (current files) and one QemuEvents per member."""
 
     def __init__(self) -> None:
         self.tails: list[QemuTail] = []
+        self._events: list[QemuEvents] = []
+        self._tail: Optional[QemuTail] = None
+        self._gz: Optional[GunzipStream] = None
+        self.problems: list[tuple[str, str]] = []
 
     def start(self, path: str) -> None:
-        self.tails.append(QemuTail(path))
+        self._tail = None
+        if not _ROTATED.search(path):
+            self._tail = QemuTail(path)
+            self.tails.append(self._tail)
+        self._events.append(QemuEvents(path))
+        self._gz = GunzipStream() if path.endswith(".gz") else None
 
     def feed(self, chunk: bytes) -> None:
-        self.tails[-1].feed(chunk)
+        if self._gz is not None:
+            for piece in self._gz.feed(chunk):
+                self._events[-1].feed(piece)
+            return
+        if self._tail is not None:
+            self._tail.feed(chunk)
+        self._events[-1].feed(chunk)
 
     def finish_member(self) -> None:
-        pass
+        if self._gz is not None:
+            why = self._gz.finish()
+            if why:
+                self.problems.append((self._events[-1].path, why))
+            self._gz = None
+        self._events[-1].finish()
 
-    def result(self) -> list[QemuLog]:
-        return [t.result() for t in self.tails]
+    def result(self) -> QemuScanned:
+        events = [e for q in self._events for e in q.events()]
+        return QemuScanned([t.result() for t in self.tails], events, sum(q.dropped for q in self._events),
+                           list(self.problems))
 
 
 MEMBERS = (
-    Wanted("qemu_log", STREAM, r"var/log/(?:containers/libvirt|libvirt)/qemu/[^/]+\.log",
+    Wanted("qemu_log", STREAM, r"var/log/(?:containers/libvirt|libvirt)/qemu/[^/]+\.log(?:\.\d+(?:\.gz)?)?",
            ("var/log/libvirt/qemu/", "var/log/containers/libvirt/qemu/"),
            example="var/log/libvirt/qemu/instance-00000001.log", scanner=QemuLogScanner),
 )
@@ -73,16 +208,26 @@ MEMBERS = (
 def domain_name(path: str) -> str:
     """libvirt names the log after the domain.
 
-    >>> domain_name("var/log/libvirt/qemu/instance-00000001.log")
-    'instance-00000001'
+    >>> domain_name("var/log/libvirt/qemu/instance-00000001.log"), domain_name("x/qemu/web-01.log.2.gz")
+    ('instance-00000001', 'web-01')
     """
-    base = path.rsplit("/", 1)[-1]
+    base = _ROTATED.sub(".log", path.rsplit("/", 1)[-1])
     return base[:-4] if base.endswith(".log") else base
 
 
 def read(v: View) -> Readout:
     out = Readout()
-    for log in v.streams.get("qemu_log", []):
+    scanned: Optional[QemuScanned] = v.streams.get("qemu_log")
+    if scanned is None:
+        return out
+    for log in scanned.tails:
         out.observations.append(Observation(source=Source(KIND_QEMU_LOG, log.path), domain_name=domain_name(log.path),
                                             qemu_log=log))
+    for path, why in scanned.problems:
+        out.problems.append(Problem(path, why))
+    if scanned.dropped_events:
+        out.problems.append(Problem("var/log/libvirt/qemu/", "%d qemu log events not kept (at most %d per file: "
+                                    "the earliest and the latest)" % (scanned.dropped_events,
+                                                                     EVENTS_HEAD + EVENTS_TAIL)))
+    out.events = scanned.events
     return out

@@ -9,7 +9,7 @@ from __future__ import annotations
 from types import ModuleType
 from analyzer.archive.collect import Collected
 from analyzer.archive.select import Selection
-from analyzer.sources import host, libvirt_files, nova_compute_log, plugin, qemu_log, virsh
+from analyzer.sources import host, libvirt_files, libvirtd_log, nova_compute_log, plugin, qemu_log, virsh
 from analyzer.sources.base import Readout, View
 
 SOURCES: tuple[ModuleType, ...] = (
@@ -18,6 +18,7 @@ SOURCES: tuple[ModuleType, ...] = (
     libvirt_files,  # libvirt's own /etc and /run files, on the host and in containers
     nova_compute_log,  # nova-compute.log*: lines naming each instance
     qemu_log,  # the per-domain qemu log
+    libvirtd_log,  # libvirtd.log / virtqemud.log: errors naming a domain
     host,  # hostname, sos version, collection time, OS, packages, processes
 )
 
