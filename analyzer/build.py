@@ -7,6 +7,7 @@ and their host facts fill the report (the first source that states a fact sets i
 from __future__ import annotations
 
 from analyzer.archive.collect import Collected
+from analyzer import capacity
 from analyzer.bounds import bound_observation, bound_report
 from analyzer.merge import merge
 from analyzer.model import Guest, Report
@@ -18,9 +19,11 @@ def build(report_id: str, path: str, c: Collected) -> tuple[Report, list[Guest]]
     blank = Report(id=report_id, path=path)
     observations = []
     problems = list(c.problems)
+    host_data: dict = {}
     for out in read_all(c):
         observations += out.observations
         problems += out.problems
+        host_data.update(out.host_data)
         for name, value in out.facts.items():
             if value is not None and getattr(report, name) == getattr(blank, name):
                 setattr(report, name, value)
@@ -31,4 +34,5 @@ def build(report_id: str, path: str, c: Collected) -> tuple[Report, list[Guest]]
     guests, probs = merge(report_id, report.hostname, observations)
     report.problems = problems + probs
     report.guest_count = len(guests)
+    capacity.annotate(report, guests, host_data)
     return report, guests

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Callable, Iterable, Optional
 
-from analyzer import versions
+from analyzer import host_findings, versions
 from analyzer.model import (KIND_PLUGIN_SUMMARY, KIND_RUN, KIND_VIRSH_LIST, SEVERITIES, Evidence,
                             Finding, Guest, Report)
 
@@ -328,9 +328,10 @@ CHECKS: list[Check] = [
     no_nova_metadata, abnormal_state, nova_log_errors, config_drift, transient_nova_guest,
     port_shared, mac_shared, disk_shared,
 ]
+CHECKS += host_findings.CHECKS  # the host under the guests (analyzer/host_findings.py)
 CODES = ("nova-version-mismatch", "flavor-resource-mismatch", "uuid-on-multiple-hosts",
          "display-name-shared", "no-nova-metadata", "abnormal-state", "nova-log-errors",
-         "config-drift", "transient-nova-guest", "port-shared", "mac-shared", "disk-shared")
+         "config-drift", "transient-nova-guest", "port-shared", "mac-shared", "disk-shared") + host_findings.CODES
 
 
 def sort_findings(findings: list[Finding], guests: Optional[list[Guest]] = None) -> list[Finding]:

@@ -10,6 +10,7 @@ import json
 import pytest
 
 from analyzer import findings as F
+from analyzer import host_findings
 from analyzer.cli import main
 from analyzer.model import (IP, KIND_PLUGIN_LIVE, KIND_PLUGIN_SUMMARY, KIND_RUN, KIND_VIRSH_LIST,
                             Difference, Disk, ErrorSummary, Finding, Flavor, Guest, GuestLogs, Interface,
@@ -124,7 +125,8 @@ def test_each_per_guest_code_fires_on_its_guest_only(code):
 
 def test_every_code_has_a_test_here():
     cross_guest = {"uuid-on-multiple-hosts", "display-name-shared", "port-shared", "mac-shared", "disk-shared"}
-    assert set(MUTATIONS) | cross_guest == set(F.CODES) and len(F.CODES) == len(F.CHECKS)
+    host = set(host_findings.CODES)  # tests/test_host_findings.py
+    assert set(MUTATIONS) | cross_guest | host == set(F.CODES) and len(F.CODES) == len(F.CHECKS)
 
 
 def test_every_code_is_documented_in_the_readme():
