@@ -86,10 +86,9 @@ def cpu_pinning_overlap(reports: dict[str, Report], guests: list[Guest]) -> Iter
             ded = [x for x in (a, b) if dedicated(x)]
             yield Finding(
                 code="cpu-pinning-overlap", severity="critical" if both else "warning",
-                message="%s and %s on %s are both pinned to host CPU %s, and %s on dedicated CPUs (%s); %s."
+                message="%s and %s on %s are both pinned to host CPU %s, and %s dedicated CPUs; %s."
                         % (_name(a), _name(b), _host(a), format_cpu_list(sorted(cpus)),
-                           " and ".join(_name(x) for x in ded), "hw:cpu_policy=dedicated"
-                           if any(x.placement and x.placement.cpu_policy for x in ded) else "one CPU per vCPU",
+                           "both need" if len(ded) == 2 else "%s needs" % (ded[0].display_name or ded[0].domain_name),
                            "both are active: each takes the other's CPU time" if both
                            else "the one that is shut off will share the CPU when it starts"),
                 guests=[a.uuid, b.uuid], hosts=[_host(a)],

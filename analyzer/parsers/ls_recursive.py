@@ -1,6 +1,6 @@
 """A recursive long listing of /dev, as sos's block plugin writes it.
 
-    sos_commands/block/ls_-lanR_dev (sos 4.0; this machine, with the rig's /dev/disk/by-id):
+    sos_commands/block/ls_-lanR_.dev (sos 4.0; this machine, with the rig's /dev/disk/by-id):
     /dev:
     total 4
     drwxr-xr-x  6 0 0     2180 Dec  2 05:37 .

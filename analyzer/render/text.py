@@ -75,6 +75,7 @@ def render(doc: dict[str, Any]) -> str:
         add("  sos %s, collected %s, %s" % (safe(r.get("sos_version")), safe(r.get("collected_at")), safe(r.get("os"), 40)))
         add("  nova %s, libvirt %s, qemu %s" % (safe(pk.get("nova")), safe(pk.get("libvirt")), safe(pk.get("qemu"))))
         add("  source: %s" % safe(r.get("path"), WIDTH - 10))
+        lines.extend(text_host.capacity_lines(r))
         problems = r.get("problems") or []
         if problems:
             add("  %d problem(s) while reading:" % len(problems))
@@ -165,6 +166,7 @@ def _detail(g: dict, hosts: dict) -> list[str]:
                                     safe(d.get("source"), 50)))
     for i in g.get("interfaces") or []:
         add("  nic %s %s %s %s" % (safe(i.get("mac")), safe(i.get("type")), safe(i.get("source")), safe(i.get("target_dev"))))
+    out.extend(text_host.guest_lines(g))
     for d in g.get("differences") or []:
         add("  ! live %s %s != persistent %s" % (safe(d.get("field")), safe(d.get("live"), 30), safe(d.get("persistent"), 30)))
     ncl = (g.get("logs") or {}).get("nova_compute")
@@ -178,3 +180,6 @@ def _detail(g: dict, hosts: dict) -> list[str]:
     for s in g.get("sources") or []:
         add("  from %s: %s" % (safe(s.get("kind")), safe(s.get("path"), WIDTH - 24)))
     return out
+
+
+from analyzer.render import text_host  # noqa: E402  (it imports `safe` from here)

@@ -1,6 +1,6 @@
 """Which block devices the host has: the recursive /dev listing and multipath maps.
 
-    sos_commands/block/ls_-lanR_dev      sos 4.0 .. 4.8 (`ls -lanR /dev`)
+    sos_commands/block/ls_-lanR_.dev     sos 4.0 .. 4.8 (`ls -lanR /dev`; `ls_-lanR_dev` in some)
     sos_commands/block/ls_-alZR_.dev     sos 4.9 (`ls -alZR /dev`, through add_dir_listing)
     sos_commands/multipath/multipath_-ll
 
@@ -14,12 +14,12 @@ from analyzer.archive.select import BYTES, Wanted
 from analyzer.parsers import ls_recursive, multipath
 from analyzer.sources.base import Readout, View
 
-LISTINGS = ("sos_commands/block/ls_-alZR_.dev", "sos_commands/block/ls_-lanR_dev")
+LISTINGS = ("sos_commands/block/ls_-alZR_.dev", "sos_commands/block/ls_-lanR_.dev", "sos_commands/block/ls_-lanR_dev")
 MULTIPATH = "sos_commands/multipath/multipath_-ll"
 MEMBERS = (
-    Wanted("dev_listing", BYTES, r"sos_commands/block/ls_-alZR_\.dev|sos_commands/block/ls_-lanR_dev"
+    Wanted("dev_listing", BYTES, r"sos_commands/block/ls_-alZR_\.dev|sos_commands/block/ls_-lanR_\.?dev"
            r"|sos_commands/multipath/multipath_-ll", ("sos_commands/block/", "sos_commands/multipath/"),
-           example="sos_commands/block/ls_-lanR_dev"),
+           example="sos_commands/block/ls_-lanR_.dev"),
 )
 
 

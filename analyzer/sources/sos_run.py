@@ -72,7 +72,10 @@ def read(v: View) -> Readout:
             trouble(m.group("p"), "command timed out", "%s (after %ss)" % (m.group("cmd"), m.group("s")), LOG)
         m = _EXCEPTION.search(line)
         if m:
-            trouble(m.group("p"), "failed", "exception in %s.%s()" % (m.group("p"), m.group("m")), LOG)
+            detail = "exception in %s.%s()" % (m.group("p"), m.group("m"))
+            if m.group("m") == "postproc":  # collected, but its copies were not scrubbed
+                detail += ": its files were collected but not post-processed (secrets not masked)"
+            trouble(m.group("p"), "failed", detail, LOG)
     for rel in v.paths("sos_logs"):
         m = _ERRFILE.fullmatch(rel)
         if m:
