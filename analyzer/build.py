@@ -10,6 +10,7 @@ import hashlib
 from dataclasses import dataclass, field
 
 from analyzer.archive.collect import Collected
+from analyzer import capacity
 from analyzer.bounds import bound_observation, bound_report
 from analyzer.merge import merge
 from analyzer.model import Guest, LogEvent, Observation, Report
@@ -43,10 +44,12 @@ def build(report_id: str, path: str, c: Collected) -> Built:
     observations = []
     events: list[LogEvent] = []
     problems = list(c.problems)
+    host_data: dict = {}
     for out in read_all(c):
         observations += out.observations
         problems += out.problems
         events += out.events
+        host_data.update(out.host_data)
         for name, value in out.facts.items():
             if value is not None and getattr(report, name) == getattr(blank, name):
                 setattr(report, name, value)
@@ -57,4 +60,5 @@ def build(report_id: str, path: str, c: Collected) -> Built:
     guests, probs, unattached = merge(report_id, report.hostname, observations)
     report.problems = problems + probs
     report.guest_count = len(guests)
+    capacity.annotate(report, guests, host_data)
     return Built(report, guests, events, unattached, fingerprint(c))

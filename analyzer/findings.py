@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Callable, Iterable, Optional
 
-from analyzer import story, versions
+from analyzer import host_findings, story, versions
 from analyzer.model import (KIND_PLUGIN_SUMMARY, KIND_RUN, KIND_VIRSH_LIST, SEVERITIES, Evidence,
                             Finding, Guest, Instance, Report)
 
@@ -328,6 +328,7 @@ CHECKS: list[Check] = [
     no_nova_metadata, abnormal_state, nova_log_errors, config_drift, transient_nova_guest,
     port_shared, mac_shared, disk_shared,
 ]
+CHECKS += host_findings.CHECKS  # the host under the guests (analyzer/host_findings.py)
 
 
 def code_of(check: Check) -> str:

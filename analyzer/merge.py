@@ -24,6 +24,7 @@ from collections import defaultdict
 from typing import Any, Optional
 
 from analyzer.bounds import xml_text
+from analyzer.capacity import placement_of
 from analyzer.model import (KIND_CONTAINER_ETC, KIND_CONTAINER_RUN, KIND_ETC, KIND_PLUGIN_INACTIVE,
                             KIND_PLUGIN_LIVE, KIND_PLUGIN_SUMMARY, KIND_RUN, KIND_VIRSH_DUMPXML,
                             KIND_VIRSH_LIST, DomainDef, Difference, Guest, Observation, Problem,
@@ -162,6 +163,8 @@ def _guest(report_id: str, host: Optional[str], uuid: str, obs: list[Observation
         g.nova = d.nova
     if g.nova is None:
         g.nova = next((o.summary_nova for o in obs if o.summary_nova is not None), None)
+    if d is not None:
+        g.placement = placement_of(d, g.nova)
     if live is not None and persistent is not None:
         g.differences = differences(live, persistent)
         if persistent.definition and persistent.definition.nova and persistent.definition.nova != g.nova:

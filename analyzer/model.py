@@ -52,6 +52,25 @@ class Disk:
     source: Optional[str] = None  # file path, block dev, rbd pool/image, iscsi IQN/lun, pool/volume
     driver_type: Optional[str] = None  # qcow2, raw
     serial: Optional[str] = None  # Cinder volume id for volume-backed disks
+    # The block device behind a `/dev/...` source as the report's /dev listing shows it; None when
+    # the disk is not a block device or the report has no listing. (`device` above is libvirt's
+    # disk/cdrom/lun, hence the name.)
+    host_device: Optional["DiskDevice"] = None
+
+
+@dataclass
+class MultipathInfo:
+    name: str  # alias (mpatha) or WWID
+    paths_active: int = 0
+    paths_total: int = 0
+
+
+@dataclass
+class DiskDevice:
+    path: str
+    present: bool
+    multipath: Optional[MultipathInfo] = None
+    listing: Optional[str] = None  # the report member that says present or not
 
 
 @dataclass
@@ -61,6 +80,23 @@ class Interface:
     source: Optional[str] = None  # bridge / network / dev / PCI address / socket path
     target_dev: Optional[str] = None  # tapXXXXXXXX-XX
     model: Optional[str] = None  # virtio, e1000
+    virtualport: Optional[str] = None  # <virtualport type=>: openvswitch, 802.1Qbh, ...
+    interface_id: Optional[str] = None  # <virtualport><parameters interfaceid=> (Neutron port id)
+    # The Open vSwitch interface this NIC is plugged into, when the report has OVS data; else
+    # None, and `ovs_missing_reason` says why when one was expected.
+    ovs: Optional["OvsPort"] = None
+    ovs_missing_reason: Optional[str] = None
+
+
+@dataclass
+class OvsPort:
+    name: str
+    ofport: Optional[int] = None  # -1: OVS could not set the interface up
+    error: Optional[str] = None
+    iface_id: Optional[str] = None  # external_ids:iface-id, the Neutron port id
+    attached_mac: Optional[str] = None
+    bridge: Optional[str] = None
+    vm_uuid: Optional[str] = None  # external_ids vm-id (libvirt) or vm-uuid (os-vif)
 
 
 @dataclass
@@ -153,6 +189,10 @@ class DomainDef:
     status_reason: Optional[str] = None
     status_pid: Optional[int] = None
     other_metadata: list[str] = field(default_factory=list)  # namespace URIs of non-Nova metadata
+    vcpu_pins: dict[int, list[int]] = field(default_factory=dict)  # <cputune><vcpupin vcpu= cpuset=>
+    emulator_pins: Optional[list[int]] = None  # <cputune><emulatorpin cpuset=>
+    numa_nodes: Optional[list[int]] = None  # <numatune><memory nodeset=>
+    hugepage_kib: Optional[int] = None  # <memoryBacking><hugepages><page size=> (KiB); 0: default size
     # (element or @attribute, original length) of values cut while parsing (bounds.py)
     clipped: list[tuple[str, int]] = field(default_factory=list)
 
@@ -276,6 +316,20 @@ class Guest:
     nova_persistent: Optional[NovaMeta] = None
     reports: list[str] = field(default_factory=list)  # ids of the host's reports holding it, oldest first
     in_latest_report: bool = True  # False: an earlier report had it, the host's newest has not
+    placement: Optional["Placement"] = None  # pinning, NUMA and hugepages; None when none is set
+
+
+@dataclass
+class Placement:
+    """Where a guest's vCPUs and memory are tied to the host (domain XML and flavor extra specs)."""
+
+    vcpu_pins: dict[int, list[int]] = field(default_factory=dict)  # vCPU -> host CPUs
+    emulator_pins: Optional[list[int]] = None
+    numa_nodes: Optional[list[int]] = None  # host NUMA nodes its memory is bound to
+    hugepage_kib: Optional[int] = None  # hugepage size backing its memory
+    cpu_policy: Optional[str] = None  # the flavor's hw:cpu_policy (dedicated, shared, mixed)
+    mem_page_size: Optional[str] = None  # the flavor's hw:mem_page_size
+    numa_node_count: Optional[str] = None  # the flavor's hw:numa_nodes
 
 
 @dataclass
@@ -314,6 +368,9 @@ class Report:
     utc_offset: Optional[str] = None  # "+01:00"; None when the report does not say
     duplicate_of: Optional[str] = None  # the id of the report with the same content, read instead
     machine_id: Optional[str] = None  # etc/machine-id: tells apart two machines of one hostname
+
+    capacity: Optional["Capacity"] = None  # CPUs, memory, hugepages and what the guests commit
+    collection: Optional["Collection"] = None  # what sos itself says about its run
 
 
 @dataclass
@@ -390,6 +447,58 @@ class Change:
     field: str  # guest, state, memory_mb, vcpus, disks, interfaces, nova.flavor, nova.display_name, packages.*
     before: Any = None
     after: Any = None
+
+
+@dataclass
+class NumaNode:
+    id: int
+    cpus: list[int] = field(default_factory=list)
+    memory_mb: Optional[int] = None
+    hugepages: dict[str, dict[str, int]] = field(default_factory=dict)  # PAGE_KIB -> {total, free}
+
+
+@dataclass
+class Committed:
+    """What the active guests of the report take from the host."""
+
+    vcpus: int = 0
+    memory_mb: int = 0
+    pinned_cpus: list[int] = field(default_factory=list)
+    hugepages: dict[str, dict[str, int]] = field(default_factory=dict)  # NODE -> {PAGE_KIB: pages}
+
+
+@dataclass
+class Capacity:
+    cpus: Optional[int] = None
+    memory_mb: Optional[int] = None
+    numa_nodes: list[NumaNode] = field(default_factory=list)
+    cpu_dedicated_set: Optional[list[int]] = None
+    cpu_shared_set: Optional[list[int]] = None
+    vcpu_pin_set: Optional[list[int]] = None
+    cpu_allocation_ratio: Optional[float] = None
+    ram_allocation_ratio: Optional[float] = None
+    reserved_host_memory_mb: Optional[int] = None
+    committed: Committed = field(default_factory=Committed)
+    not_collected: list[str] = field(default_factory=list)  # sos plugins that did not run
+    nova_conf: dict[str, Any] = field(default_factory=dict)  # the (never secret) options read, as set
+    # where each value was read: {"cpus": path, "cpu_allocation_ratio": path or "Nova 27 default"}
+    sources: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class PluginTrouble:
+    plugin: str
+    what: str  # "timed out" or "failed"
+    detail: str
+    path: str  # evidence: sos_reports/manifest.json or a file under sos_logs/
+
+
+@dataclass
+class Collection:
+    """sos's own account of the run (manifest.json, sos_logs/)."""
+
+    plugins_run: list[str] = field(default_factory=list)
+    troubles: list[PluginTrouble] = field(default_factory=list)
 
 
 @dataclass

@@ -26,7 +26,7 @@ from analyzer.build import Built, build
 from analyzer.model import Guest, Problem, Report
 from analyzer.sources.registry import SELECTION
 
-_SOS_TAGS_NOT_REPORT = {"sos_reports/manifest.json"}  # a collect bundle has this too
+_SOS_TAGS_NOT_REPORT = {"sos_reports/manifest.json", "sos_logs/sos.log"}  # a collect bundle has these too
 
 
 @dataclass

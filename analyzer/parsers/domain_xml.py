@@ -39,7 +39,7 @@ from _elementtree import XMLParser as _CXMLParser
 
 from analyzer.bounds import MAX_VALUE, clip
 from analyzer.model import Disk, DomainDef, Interface, ParseError
-from analyzer.parsers import libvirt_state
+from analyzer.parsers import cpuset, libvirt_state
 from analyzer.parsers.nova import find_nova, split_tag
 
 # libvirt's deepest real documents are ~10 levels; 64 leaves room for odd metadata and stops
@@ -208,7 +208,48 @@ def _interface(el: ET.Element) -> Interface:
             i.model = c.get("type")
         elif c.tag == "source" and i.source is None:
             i.source = _interface_source(c)
+        elif c.tag == "virtualport":
+            i.virtualport = c.get("type")
+            params = _child(c, "parameters")
+            i.interface_id = params.get("interfaceid") if params is not None else None
     return i
+
+
+def _cpus(text: Optional[str]) -> Optional[list[int]]:
+    """A cpuset attribute; None when absent or unreadable (a bad pin is no pin, not a crash)."""
+    if text is None:
+        return None
+    try:
+        return cpuset.parse_cpu_list(text)
+    except ParseError:
+        return None
+
+
+def _placement(result: DomainDef, c: ET.Element) -> None:
+    """<cputune> pins, <numatune> memory nodes, <memoryBacking> hugepages."""
+    if c.tag == "cputune":
+        for pin in c:
+            if pin.tag == "vcpupin" and _int(pin.get("vcpu")) is not None:
+                cpus = _cpus(pin.get("cpuset"))
+                if cpus is not None:
+                    result.vcpu_pins[_int(pin.get("vcpu"))] = cpus  # type: ignore[index]
+            elif pin.tag == "emulatorpin":
+                result.emulator_pins = _cpus(pin.get("cpuset"))
+    elif c.tag == "numatune":
+        mem = _child(c, "memory")
+        if mem is not None:
+            result.numa_nodes = _cpus(mem.get("nodeset"))
+    elif c.tag == "memoryBacking":
+        huge = _child(c, "hugepages")
+        if huge is not None:
+            page = _child(huge, "page")
+            size = page.get("size") if page is not None else None
+            if size is None:
+                result.hugepage_kib = 0  # the host's default hugepage size
+            else:
+                mib = _UNITS_TO_BYTES.get((page.get("unit") or "KiB").strip().lower())  # type: ignore[union-attr]
+                n = _int(size)
+                result.hugepage_kib = n * mib // 1024 if n is not None and mib else None
 
 
 def _interface_source(src: ET.Element) -> Optional[str]:
@@ -296,6 +337,8 @@ def _domain(root: ET.Element) -> DomainDef:
             result.vcpus = _int(c.text)
         elif tag == "metadata":
             result.nova, result.other_metadata = find_nova(c)
+        elif tag in ("cputune", "numatune", "memoryBacking"):
+            _placement(result, c)
         elif tag == "devices":
             for dev in c:
                 if dev.tag == "disk":

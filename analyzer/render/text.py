@@ -94,6 +94,7 @@ def _reports(doc: dict[str, Any]) -> list[str]:
         add("  sos %s, collected %s, %s" % (safe(r.get("sos_version")), safe(r.get("collected_at")), safe(r.get("os"), 40)))
         add("  nova %s, libvirt %s, qemu %s" % (safe(pk.get("nova")), safe(pk.get("libvirt")), safe(pk.get("qemu"))))
         add("  source: %s" % safe(r.get("path"), WIDTH - 10))
+        out += text_host.capacity_lines(r)
         out += _problems(r.get("problems") or [])
     for e in doc.get("errors") or []:
         add("not read: %s: %s" % (safe(e["path"], 40), safe(e["reason"])))
@@ -195,6 +196,7 @@ def _devices(g: dict) -> list[str]:
                                    safe(d.get("source"), 50)) for d in g.get("disks") or []]
     out += ["  nic %s %s %s %s" % (safe(i.get("mac")), safe(i.get("type")), safe(i.get("source")), safe(i.get("target_dev")))
             for i in g.get("interfaces") or []]
+    out += text_host.guest_lines(g)
     out += ["  ! live %s %s != persistent %s" % (safe(d.get("field")), safe(d.get("live"), 30), safe(d.get("persistent"), 30))
             for d in g.get("differences") or []]
     return out
@@ -208,3 +210,6 @@ def _nova_log(g: dict) -> list[str]:
     when = " from %s to %s" % (safe(errs.get("first_time")), safe(errs.get("last_time"))) if errs.get("count") else ""
     out = ["  nova-compute log: %d line(s) name it, %d error(s)%s" % (ncl.get("total", 0), errs.get("count", 0), when)]
     return out + ["    " + safe(line, WIDTH - 4) for line in errs.get("first_lines") or []]
+
+
+from analyzer.render import text_host  # noqa: E402  (it imports `safe` from here)

@@ -36,3 +36,6 @@ class Readout:
     facts: dict[str, Any] = field(default_factory=dict)  # Report field -> value (host facts)
     problems: list[Problem] = field(default_factory=list)
     events: list[LogEvent] = field(default_factory=list)  # what logs say happened to instances
+    # Host data that is matched against the merged guests (analyzer/capacity.py annotate) but is
+    # not itself a Report field: OVS interfaces, the /dev listing, multipath maps.
+    host_data: dict[str, Any] = field(default_factory=dict)

@@ -10,6 +10,7 @@ from types import ModuleType
 from analyzer.archive.collect import Collected
 from analyzer.archive.select import Selection
 from analyzer.sources import host, libvirt_files, libvirtd_log, nova_compute_log, plugin, qemu_log, virsh
+from analyzer.sources import block_devices, host_resources, ovs, sos_run
 from analyzer.sources.base import Readout, View
 
 SOURCES: tuple[ModuleType, ...] = (
@@ -20,6 +21,10 @@ SOURCES: tuple[ModuleType, ...] = (
     qemu_log,  # the per-domain qemu log
     libvirtd_log,  # libvirtd.log / virtqemud.log: errors naming a domain
     host,  # hostname, sos version, collection time, OS, packages, processes
+    host_resources,  # CPUs, NUMA nodes, memory, hugepages, nova.conf's CPU sets and ratios
+    ovs,  # Open vSwitch interfaces
+    block_devices,  # the /dev listing and multipath maps
+    sos_run,  # sos's manifest and logs: plugins that timed out or failed
 )
 
 SELECTION = Selection([w for s in SOURCES for w in s.MEMBERS])
@@ -27,7 +32,7 @@ SELECTION = Selection([w for s in SOURCES for w in s.MEMBERS])
 
 def view(source: ModuleType, c: Collected) -> View:
     """The members `source` asked for, out of everything one report yielded."""
-    mine = {w.tag for w in source.MEMBERS}
+    mine = {w.tag for w in source.MEMBERS} | set(getattr(source, "SHARED_TAGS", ()))
     tags = {rel: t for rel, t in c.tags.items() if t in mine}
     return View(files={rel: c.files[rel] for rel in tags if rel in c.files}, tags=tags,
                 prepared={rel: c.prepared[rel] for rel in tags if rel in c.prepared},
