@@ -7,12 +7,14 @@ For the host's libvirt and each libvirt container: `virsh -r list --all` and eac
 may hold any character), and sos_strings/libvirt_guests/summary.{json,txt} (schema: HACKING.md).
 When virsh fails or hangs, every call is bounded by `virsh_timeout` and the summary comes from
 libvirt's own files, saying why; a container's are copied through its runtime (Kolla keeps them in
-a volume sos's libvirt plugin never sees). Nothing here may fail the sos run.
+a volume sos's libvirt plugin never sees). States are spelled as `virsh list` prints them. `virsh -r`
+prints no secrets, and `passwd=` is scrubbed anyway. Nothing here may fail the sos run.
 """
 
 import json
 import os
 import re
+import time
 import xml.etree.ElementTree as ET
 from shlex import quote
 
@@ -42,9 +44,7 @@ IMAGE = {"containerFormat": "container_format", "diskFormat": "disk_format", "mi
 
 
 def _option(name, desc, default):
-    if PluginOpt is not None:
-        return PluginOpt(name, default=default, desc=desc)
-    return (name, desc, "fast", default)
+    return PluginOpt(name, default=default, desc=desc) if PluginOpt else (name, desc, "fast", default)
 
 
 def scrub(text):
@@ -212,10 +212,8 @@ class LibvirtGuests(Plugin, IndependentPlugin, RedHatPlugin, DebianPlugin, Ubunt
     ]
 
     def _timeout(self):
-        try:
-            return max(1, int(self.get_option("virsh_timeout")))
-        except (TypeError, ValueError):
-            return 30
+        value = str(self.get_option("virsh_timeout")).strip()
+        return max(1, int(value)) if value.isdigit() else 30
 
     def _libvirt_containers(self):
         try:
@@ -237,6 +235,7 @@ class LibvirtGuests(Plugin, IndependentPlugin, RedHatPlugin, DebianPlugin, Ubunt
     def setup(self):
         sources, error = [], None
         try:
+            self._deadline = time.monotonic() + (self.timeout or 300)
             sources.append(Source("host"))
             sources += [Source("container_" + re.sub(r"[^A-Za-z0-9_.-]", "_", name), "container", rt, name)
                         for rt, name in self._libvirt_containers()]
@@ -261,6 +260,9 @@ class LibvirtGuests(Plugin, IndependentPlugin, RedHatPlugin, DebianPlugin, Ubunt
 
     def _run(self, src, args, name=None, subdir=None):
         """One command in `src`, bounded by virsh_timeout; with `name`, kept in the report as that."""
+        if time.monotonic() > self._deadline:  # setup() runs outside sos's plugin timeout: keep to it
+            src.hung, src.error = True, src.error or "stopped at sos's plugin timeout (%s s)" % self.timeout
+            return {"status": None, "output": ""}
         timeout, kept = self._timeout(), {"suggest_filename": name, "subdir": subdir} if name else {}
         res = (self.collect_cmd_output if name else self.exec_cmd)(src.prefix + args, timeout=timeout, **kept)
         res = res or {"status": None, "output": ""}  # sos 4.0 returns None once the plugin timed out
