@@ -77,6 +77,29 @@ def test_run_status_gives_state_and_reason(plugin):
     assert facts["uuid"] == "972b2c48-f957-4284-9f27-87425af93850" and facts["id"] == 7
 
 
+# libvirt's <domstatus state=...> spelling -> what `virsh list` prints (and the summary says)
+XML_TO_VIRSH = {"nostate": "no state", "running": "running", "blocked": "blocked", "paused": "paused",
+                "shutdown": "in shutdown", "shutoff": "shut off", "crashed": "crashed",
+                "pmsuspended": "pmsuspended"}
+
+
+@pytest.mark.parametrize("xml_state", sorted(XML_TO_VIRSH))
+def test_run_status_state_in_virsh_spelling_with_its_reason(plugin, xml_state):
+    doc = ("<domstatus state='%s' reason='ioerror' pid='7'><domain type='qemu'><name>a</name>"
+           "<uuid>D1D75E2F-ADA4-49BC-A963-528D89DFDA25</uuid></domain></domstatus>" % xml_state)
+    facts = plugin.domain_facts(doc)
+    assert (facts["state"], facts["state_reason"]) == (XML_TO_VIRSH[xml_state], "ioerror")
+    assert facts["uuid"] == "d1d75e2f-ada4-49bc-a963-528d89dfda25"
+
+
+@pytest.mark.parametrize("out, expected", [
+    ("paused (ioerror)\n\n", ("paused", "ioerror")), ("shut off (destroyed)\n", ("shut off", "destroyed")),
+    ("in shutdown (user)", ("in shutdown", "user")), ("running", ("running", None)),
+    ("no state (unknown)", ("no state", "unknown")), ("", (None, None))])
+def test_domstate_reason_output(plugin, out, expected):
+    assert plugin.virsh_state(out) == expected
+
+
 def test_scrub_hides_every_password_form(plugin):
     text = "<graphics type='vnc' passwd='s3cret'/><graphics type=\"spice\" passwd=\"x y\"/>"
     out = plugin.scrub(text)

@@ -23,6 +23,8 @@ VERSIONS = ("4.0", "4.9.1")
 PERSISTENT = {g[0] for g in rig.GUESTS if g[4]}
 DISPLAY = {g[0]: g[2] for g in rig.GUESTS}
 STATES = {g[0]: g[3] for g in rig.GUESTS}
+REASONS = {"running": "booted", "paused": "user"}  # how tests/rig/guests.py leaves them
+SUMMARY = "sos_strings/libvirt_guests/summary."  # written through sos's add_string_as_file
 
 
 def _virsh_ok():
@@ -73,7 +75,7 @@ def test_archive_holds_every_guest_live_and_inactive_xml(reports, version):
         assert base + uuid + ".live.xml" in files, (version, uuid)
         assert (base + uuid + ".inactive.xml" in files) == (uuid in PERSISTENT), (version, uuid)
         assert uuid.encode() in files[base + uuid + ".live.xml"]
-    summary = json.loads(files["sos_commands/libvirt_guests/summary.json"])
+    summary = json.loads(files[SUMMARY + "json"])
     assert summary["sos_version"] == version and summary["schema_version"] == 1
     (src,) = summary["sources"]
     assert src["live_data"] is True and src["list_status"] == 0
@@ -82,8 +84,22 @@ def test_archive_holds_every_guest_live_and_inactive_xml(reports, version):
     for uuid, d in got.items():
         assert (d["nova"] or {}).get("display_name") == DISPLAY[uuid]
         assert d["state"] == STATES[uuid] and d["persistent"] == (uuid in PERSISTENT)
-    table = files["sos_commands/libvirt_guests/summary.txt"].decode()
+        assert d["state_reason"] == REASONS.get(STATES[uuid], d["state_reason"]), uuid  # virsh domstate --reason
+    table = files[SUMMARY + "txt"].decode()
     assert all(name in table for name in DISPLAY.values() if name)
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_manifest_lists_what_the_plugin_collected(reports, version):
+    """Collected through sos's own API: every dumpxml is in sos's manifest (and, from 4.1 on, the summary)."""
+    files = _members(reports[version])
+    plugin = json.loads(files["sos_reports/manifest.json"])["components"]["report"]["plugins"]["libvirt_guests"]
+    run = {c["exec"] for c in plugin["commands"]}
+    for uuid, *_ in rig.GUESTS:
+        assert "virsh -r dumpxml " + uuid in run, (version, uuid)
+        assert ("virsh -r dumpxml --inactive " + uuid in run) == (uuid in PERSISTENT), (version, uuid)
+    if version != "4.0":  # sos 4.0's manifest has no strings section
+        assert {s["path"] for s in plugin["strings"].values()} >= {SUMMARY + "json", SUMMARY + "txt"}
 
 
 @pytest.mark.parametrize("version", VERSIONS)
@@ -143,10 +159,13 @@ def test_libvirtd_down_falls_back_to_files(host, version, tmp_path):
                 break
             time.sleep(0.2)
     files = _members(path)
-    (src,) = json.loads(files["sos_commands/libvirt_guests/summary.json"])["sources"]
+    (src,) = json.loads(files[SUMMARY + "json"])["sources"]
     assert src["live_data"] is False and src["error"].startswith("virsh failed (exit 1)")
     assert "domains listed from /etc/libvirt/qemu and /run/libvirt/qemu" in src["error"]
     assert {d["uuid"] for d in src["domains"]} == {g[0] for g in rig.GUESTS}
+    # from /run's <domstatus state= reason=>, in virsh spelling; shut off = persistent without /run
+    assert {d["uuid"]: (d["state"], d["state_reason"]) for d in src["domains"]} == {
+        g[0]: (g[3], REASONS.get(g[3])) for g in rig.GUESTS}
     status, doc = _analyze(path, tmp_path)
     assert status == 0
     got = {g["uuid"]: (g["display_name"], g["state"]) for g in doc["guests"]}
@@ -169,11 +188,11 @@ def test_libvirtd_hung_times_out_and_falls_back_to_files(host, version, tmp_path
         os.kill(pid, signal.SIGCONT)
     assert took < 60, took
     files = _members(path)
-    (src,) = json.loads(files["sos_commands/libvirt_guests/summary.json"])["sources"]
+    (src,) = json.loads(files[SUMMARY + "json"])["sources"]
     assert src["live_data"] is False
     assert src["error"].startswith("virsh timed out after 3 s"), src["error"]
     assert {d["uuid"] for d in src["domains"]} == {g[0] for g in rig.GUESTS}
-    assert "live data: NO (virsh timed out" in files["sos_commands/libvirt_guests/summary.txt"].decode()
+    assert "live data: NO (virsh timed out" in files[SUMMARY + "txt"].decode()
     status, doc = _analyze(path, tmp_path)
     assert status == 0
     got = {g["uuid"]: (g["display_name"], g["state"]) for g in doc["guests"]}
@@ -202,9 +221,9 @@ def test_ascii_locale_keeps_non_ascii_display_names(host, version, tmp_path):
                                env=ASCII_LOCALE)
     assert "summary failed" not in log
     files = _members(path)
-    (src,) = json.loads(files["sos_commands/libvirt_guests/summary.json"])["sources"]
+    (src,) = json.loads(files[SUMMARY + "json"])["sources"]
     assert {d["uuid"]: (d["nova"] or {}).get("display_name") for d in src["domains"]} == DISPLAY
-    table = files["sos_commands/libvirt_guests/summary.txt"].decode("utf-8")
+    table = files[SUMMARY + "txt"].decode("utf-8")
     assert all(name in table for name in DISPLAY.values() if name)
 
 

@@ -24,6 +24,7 @@ VERSIONS = ("4.0", "4.9.1")
 ALL = {g[0] for g in rig.GUESTS}
 PERSISTENT = {g[0] for g in rig.GUESTS if g[4]}
 DIR = "sos_commands/libvirt_guests/container_nova_libvirt/"
+SUMMARY = "sos_strings/libvirt_guests/summary."  # written through sos's add_string_as_file
 
 
 def _virsh_ok():
@@ -63,7 +64,7 @@ def _members(path):
 @pytest.mark.parametrize("version", VERSIONS)
 def test_container_source_lists_every_guest_with_its_xml(reports, version):
     files = _members(reports[version])
-    summary = json.loads(files["sos_commands/libvirt_guests/summary.json"])
+    summary = json.loads(files[SUMMARY + "json"])
     src = {s["name"]: s for s in summary["sources"]}["container_nova_libvirt"]
     assert (src["kind"], src["runtime"], src["container"]) == ("container", "podman", "nova_libvirt")
     assert src["list_command"] == "podman exec nova_libvirt virsh -r list --all --uuid"
@@ -79,7 +80,7 @@ def test_container_source_lists_every_guest_with_its_xml(reports, version):
         assert (DIR + "domains/%s.inactive.xml" % uuid in files) == persistent, uuid
     listing = files[DIR + "virsh_-r_list_--all"].decode()
     assert all(g[1] in listing for g in rig.GUESTS)
-    table = files["sos_commands/libvirt_guests/summary.txt"].decode()
+    table = files[SUMMARY + "txt"].decode()
     assert "container_nova_libvirt (podman exec nova_libvirt): 6 domain(s), live data: yes" in table
     assert not [p for p, data in files.items() if rig.VNC_PASSWORD.encode() in data]
 
@@ -103,7 +104,7 @@ def test_analyzer_reads_the_container_source(reports, version, tmp_path):
 
 @pytest.mark.parametrize("version", VERSIONS)
 def test_containers_option_chooses_which_containers(reports, version):
-    summary = json.loads(_members(reports[version, "excluded"])["sos_commands/libvirt_guests/summary.json"])
+    summary = json.loads(_members(reports[version, "excluded"])[SUMMARY + "json"])
     assert [s["name"] for s in summary["sources"]] == ["host"]
 
 
@@ -123,7 +124,7 @@ def test_container_libvirtd_hung_copies_its_own_files(reports, version, tmp_path
         os.kill(pid, signal.SIGCONT)
         container.stop()
     files = _members(path)
-    src = {s["name"]: s for s in json.loads(files["sos_commands/libvirt_guests/summary.json"])["sources"]}
+    src = {s["name"]: s for s in json.loads(files[SUMMARY + "json"])["sources"]}
     c = src["container_nova_libvirt"]
     assert c["live_data"] is False and c["error"].startswith("virsh timed out after 3 s"), c["error"]
     assert c["error"].endswith("domains listed from the container's /etc/libvirt/qemu and /run/libvirt/qemu")
