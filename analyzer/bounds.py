@@ -40,6 +40,33 @@ def xml_text(data: bytes) -> tuple[str, bool]:
     return text + "\n<!-- cut by analyze-sos: the document is %s bytes -->\n" % format(len(data), ","), True
 
 
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _too_long(v: Any) -> bool:
+    """Is any string inside `v` over MAX_VALUE? The common answer, no, found without building
+    the field paths a cut needs.
+
+    >>> _too_long(Problem(path="p", reason="r")), _too_long({"k": ["x" * (MAX_VALUE + 1)]})
+    (False, True)
+    """
+    if isinstance(v, str):
+        return len(v) > MAX_VALUE
+    if v is None or isinstance(v, (int, float, bytes)):
+        return False
+    if isinstance(v, list):
+        return any(_too_long(x) for x in v)
+    if isinstance(v, dict):
+        return any(_too_long(k) or _too_long(x) for k, x in v.items())
+    cls = type(v)
+    names = _FIELDS.get(cls)
+    if names is None:
+        if not dataclasses.is_dataclass(cls):
+            return False
+        names = _FIELDS[cls] = tuple(f.name for f in dataclasses.fields(cls))
+    return any(_too_long(getattr(v, n)) for n in names)
+
+
 class _Clipper:
     def __init__(self) -> None:
         self.cut: list[tuple[str, int]] = []  # (field path, original length)
@@ -87,7 +114,8 @@ def bound_observation(obs: Observation) -> Optional[Problem]:
     c = _Clipper()
     if obs.definition is not None:
         c.cut += obs.definition.clipped  # cut while parsing (big documents, domain_xml.py)
-    c.value(obs, "")
+    if _too_long(obs):
+        c.value(obs, "")
     longest: dict[str, int] = {}
     for where, n in c.cut:
         name = where.rsplit(".", 1)[-1][:80]

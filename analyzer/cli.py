@@ -109,8 +109,8 @@ def _select(doc: Document, terms: list[str]) -> bool:
 
 
 def _write(args: argparse.Namespace, doc: Document) -> None:
-    out_text = _render(args.format, doc.to_dict())
     target = args.output or ("report.html" if args.format == "html" else "-")
+    out_text = _render(args.format, doc.to_dict(), target == "-" and sys.stdout.isatty())
     if target == "-":
         sys.stdout.write(out_text)
         sys.stdout.flush()
@@ -121,10 +121,10 @@ def _write(args: argparse.Namespace, doc: Document) -> None:
          % (target, len(doc.reports), len(doc.guests), len(doc.findings)))
 
 
-def _render(fmt: str, doc: dict) -> str:
+def _render(fmt: str, doc: dict, to_terminal: bool = False) -> str:
     if fmt == "json":
         from analyzer.render import json_out
-        return json_out.render(doc)
+        return json_out.render(doc, indent=to_terminal)
     if fmt == "text":
         from analyzer.render import text
         return text.render(doc)

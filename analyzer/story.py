@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from functools import lru_cache
 from datetime import datetime, timedelta
 from typing import Iterable, Optional
 
@@ -36,6 +37,7 @@ def _parse(t: Optional[str]) -> Optional[datetime]:
         return None
 
 
+@lru_cache(maxsize=64)
 def _offset_minutes(offset: Optional[str]) -> Optional[int]:
     """Minutes east of UTC.
 
