@@ -60,7 +60,8 @@ def test_the_changes_between_two_real_reports_are_exactly_what_virsh_did(pair, t
     assert proc.returncode == 0, proc.stderr
     doc = json.loads(out.read_text())
     (host,) = doc["hosts"]
-    ids = {os.path.basename(r["path"]).split("-")[2]: r["id"] for r in doc["reports"]}  # sosreport-compute-1-LABEL-...
+    ids = {label: r["id"] for r in doc["reports"] for label in ("before", "after")
+           if "-%s-" % label in os.path.basename(r["path"])}  # sosreport-compute-1-LABEL-DATE-x
     assert host["reports"] == [ids["before"], ids["after"]]
     got = sorted((c["uuid"], c["field"], c["before"], c["after"]) for c in doc["changes"])
     assert got == sorted([(WEB[0], "state", "running", "shut off"), (WEB[0], "memory_mb", 32, 64),
