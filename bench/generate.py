@@ -323,15 +323,15 @@ def _sha256_beside(path: Path) -> None:
 
 
 def write_big(out: Path, scale: float, seed: int, guests: int, log_mib: float, members: int,
-              kinds: set) -> list:
+              kinds: set, hostname: str = "compute-big-1") -> list:
     """One big report, written through every requested compressor in one pass."""
-    host = make_host("compute-big-1", max(1, int(guests * scale)), max(100, int(members * scale)), seed,
+    host = make_host(hostname, max(1, int(guests * scale)), max(100, int(members * scale)), seed,
                      "4.9.1")
     extra = host_logs(host, int(log_mib * scale * MIB), seed)
     mem = sb.iter_members(host, extra=extra)
     top = sb.report_name(host)
     procs, paths = [], []
-    for kind, sub, comp in (("single", "single", "xz"), ("multi", "multi", "xz-multiblock")):
+    for kind, sub, comp in (("single", "single", "xz"), ("multi", "multi", "xz-multiblock"), ("many", "many", "xz")):
         if kind not in kinds:
             continue
         d = out / sub
@@ -405,16 +405,20 @@ def main(argv: Optional[list] = None) -> int:
     ap.add_argument("--node-mib", type=float, default=28, help="log MiB per bundle node")
     ap.add_argument("--node-members", type=int, default=2500)
     ap.add_argument("--node-guests", type=int, default=15)
-    ap.add_argument("--only", choices=["single", "multi", "bundle"], action="append",
+    ap.add_argument("--many-guests", type=int, default=800, help="guests of the many-guests report")
+    ap.add_argument("--only", choices=["single", "multi", "bundle", "many"], action="append",
                     help="generate only these (repeatable); default all")
     ap.add_argument("--jobs", type=int, default=2, help="bundle nodes written in parallel")
     a = ap.parse_args(argv)
-    kinds = set(a.only or ["single", "multi", "bundle"])
+    kinds = set(a.only or ["single", "multi", "bundle", "many"])
     t0 = time.time()
     a.out.mkdir(parents=True, exist_ok=True)
     if kinds & {"single", "multi"}:
         print("big report:", flush=True)
-        write_big(a.out, a.scale, a.seed, a.guests, a.log_mib, a.members, kinds)
+        write_big(a.out, a.scale, a.seed, a.guests, a.log_mib, a.members, kinds & {"single", "multi"})
+    if "many" in kinds:  # many guests, so many more `[instance: ...]` lines per MiB of log
+        print("many-guests report:", flush=True)
+        write_big(a.out, a.scale, a.seed + 1, a.many_guests, a.log_mib, a.members, {"many"}, "compute-big-2")
     if "bundle" in kinds:
         print("collect bundle:", flush=True)
         write_bundle(a.out, a.scale, a.seed, a.nodes, a.node_mib, a.node_members, a.node_guests, a.jobs)
