@@ -71,6 +71,17 @@ def plural(n: int, word: str, words: Optional[str] = None) -> str:
     return "%d %s" % (n, word if n == 1 else (words or word + "s"))
 
 
+def short_uuid_prefix(term: str) -> bool:
+    """Does a query look like a UUID prefix too short to be taken as one?
+
+    >>> short_uuid_prefix("3f2b"), short_uuid_prefix("3f2b9c1e"), short_uuid_prefix("web-01")
+    (True, False, False)
+    """
+    t = term.strip()
+    digits = t.replace("-", "")
+    return bool(re.fullmatch(r"[0-9a-fA-F-]+", t)) and 0 < len(digits) < 8
+
+
 def wrap(text: str, first: str = "", rest: str = "    ", width: int = WIDTH) -> list[str]:
     """`text` (already made safe) in lines of at most `width` cells, broken at spaces; a word
     longer than a line is kept whole on a line of its own rather than cut.
@@ -298,7 +309,9 @@ def _queries(query: Optional[list[dict]], doc: dict[str, Any], case: _Case) -> l
     for q in query:
         if q.get("matched_by") is None:
             hint = ", ".join(safe(s) for s in q.get("suggestions") or [])
-            out += wrap("query %s: no match%s" % (safe(q["term"]), "; nearest: " + hint if hint else ""), "", "    ")
+            short = "; a UUID prefix needs at least 8 hex digits" if short_uuid_prefix(q["term"]) else ""
+            out += wrap("query %s: no match%s%s" % (safe(q["term"]), short, "; nearest: " + hint if hint else ""),
+                        "", "    ")
             continue
         uuids = list(dict.fromkeys(m["uuid"] for m in q.get("guests") or []))
         out += wrap("query %s: %s on %s, by %s" % (
