@@ -94,8 +94,9 @@ def run(argv: Optional[list[str]] = None) -> int:
     outcome = analyze(args.inputs, limits, jobs=args.jobs, progress=not args.quiet)
     for e in outcome.errors:
         _error("%s: %s" % (e.path, e.reason))
-    for n in outcome.notes:
-        _warn(args, "%s: %s" % (n.path, n.reason))
+    for n in outcome.notes:  # files of a folder skipped, problems of collect bundles
+        partly = "read only in part: " if n.reason.startswith("stopped reading") else ""
+        _warn(args, "%s: %s%s" % (n.path, partly, n.reason))
     if not outcome.reports:
         if not outcome.errors:
             _error("no sosreport found in the input")
@@ -129,7 +130,8 @@ def read_in_part(r: Report) -> Optional[str]:
         total += int(folded.group(1)) if folded else 1
     why = first.reason if stop else "%s: %s" % (first.path, first.reason)
     if total > 1:
-        why += " (and %s more: see the report's problems in the output)" % plural(total - 1, "problem")
+        why += " (and %d more %s: see the report's problems in the output)" % (
+            total - 1, "problem" if total == 2 else "problems")
     return why
 
 
