@@ -121,6 +121,7 @@ def test_guest_query_prints_one_block_per_instance_told_apart_by_project():
     assert "user bob (u2)" in blocks[WEB_BILLING] and "alice" not in blocks[WEB_BILLING].split("Story")[0]
     # the banner says which is which before the blocks
     banner = out.split("DISPLAY NAME")[0]
+    assert "query web-01: 2 instances on 2 hosts, by display-name" in banner
     assert re.search(WEB_SHOP + r" web-01, project shop, user alice: on\s+compute-1 shut off", banner)
 
 
@@ -229,3 +230,16 @@ def test_a_hostile_value_is_still_capped():
     assert len(safe("x" * (8 << 20), 20)) == 20
     out = render(_doc(["x" * (8 << 20)]))
     assert max(map(_cells, out.splitlines())) <= MAX_VALUE + 2
+
+
+def test_inputs_not_read_and_files_skipped_are_told_apart():
+    doc = _doc(["web-01"])
+    doc["errors"] = [{"path": "/case/empty.tar.xz", "reason": "the file is empty (an interrupted download or copy?)"},
+                     {"path": "/case/notes.txt", "reason": "skipped: not a sosreport: neither a tar archive nor "
+                                                            "xz/gzip/bzip2-compressed tar"},
+                     {"path": "(case)", "reason": "2 different machines (machine-ids 11111111, 22222222) call "
+                                                  "themselves compute-3: they are kept apart"}]
+    flat = _flat(render(doc))
+    assert "not read: /case/empty.tar.xz: the file is empty" in flat
+    assert "/case/notes.txt: skipped: not a sosreport" in flat and "not read: /case/notes.txt" not in flat
+    assert "note: 2 different machines (machine-ids 11111111, 22222222) call themselves compute-3" in flat

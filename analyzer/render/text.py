@@ -272,6 +272,8 @@ def _hosts(doc: dict[str, Any], case: _Case) -> list[str]:
     for e in doc.get("errors") or []:
         if e.get("path") == "(case)":
             out += wrap("note: %s" % safe(e.get("reason")), "", "    ")
+        elif (e.get("reason") or "").startswith(("skipped:", "stopped reading")):
+            out += wrap("%s: %s" % (safe(e.get("path")), safe(e.get("reason"))), "", "    ")
         else:
             out += wrap("not read: %s: %s" % (safe(e.get("path")), safe(e.get("reason"))), "", "    ")
     return out + [""]
@@ -315,7 +317,8 @@ def _queries(query: Optional[list[dict]], doc: dict[str, Any], case: _Case) -> l
             continue
         uuids = list(dict.fromkeys(m["uuid"] for m in q.get("guests") or []))
         out += wrap("query %s: %s on %s, by %s" % (
-            safe(q["term"]), plural(len(uuids), "instance"), plural(len(q.get("guests") or []), "host"),
+            safe(q["term"]), plural(len(uuids), "instance"),
+            plural(len({m.get("host") or m.get("report") for m in q.get("guests") or []}), "host"),
             safe(q["matched_by"])), "", "    ")
         for u in uuids:
             mine = [g for g in guests if g["uuid"] == u]
