@@ -2,19 +2,25 @@
 
 Exit status: 0 ok; 1 a --guest query matched nothing; 2 bad usage or an input that could not be
 read (the others are still analyzed and written); 3 a finding at or above --fail-on.
+
+Standard error, one line each, `analyze-sos: ` first: errors (an input not read, a query without
+match, the findings behind exit 3) always; `warning: ` (a report read only in part, a file of a
+folder skipped) and `note: ` lines unless --quiet.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import re
 import signal
 import sys
 from typing import Optional
 
 from analyzer import __version__
 from analyzer.archive.collect import Limits
-from analyzer.model import Document
+from analyzer.model import Document, Finding, Report
+from analyzer.render.text import plural, short_uuid_prefix
 
 EXIT_OK, EXIT_NO_MATCH, EXIT_BAD_INPUT, EXIT_FINDINGS = 0, 1, 2, 3
 
@@ -59,6 +65,16 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+def _error(text: str) -> None:
+    """Never silenced: what made the exit status non-zero."""
+    sys.stderr.write("analyze-sos: %s\n" % _safe(text))
+
+
+def _warn(args, text: str) -> None:
+    if not args.quiet:
+        sys.stderr.write("analyze-sos: warning: %s\n" % _safe(text))
+
+
 def _say(args, text: str) -> None:
     if not args.quiet:
         sys.stderr.write("analyze-sos: %s\n" % _safe(text))
@@ -77,13 +93,17 @@ def run(argv: Optional[list[str]] = None) -> int:
                     max_depth=args.max_depth)
     outcome = analyze(args.inputs, limits, jobs=args.jobs, progress=not args.quiet)
     for e in outcome.errors:
-        sys.stderr.write("analyze-sos: %s: %s\n" % (_safe(e.path), _safe(e.reason)))
+        _error("%s: %s" % (e.path, e.reason))
+    for n in outcome.notes:  # files of a folder skipped, problems of collect bundles
+        partly = "read only in part: " if n.reason.startswith("stopped reading") else ""
+        _warn(args, "%s: %s%s" % (n.path, partly, n.reason))
     if not outcome.reports:
         if not outcome.errors:
-            sys.stderr.write("analyze-sos: no sosreport found in the input\n")
+            _error("no sosreport found in the input")
         return EXIT_BAD_INPUT
 
     doc = analysis.document(outcome)
+    _tell_reports(args, doc)
     matched = _select(doc, args.guest) if args.guest else True
     _write(args, doc)
 
@@ -92,8 +112,65 @@ def run(argv: Optional[list[str]] = None) -> int:
     if not matched:
         return EXIT_NO_MATCH
     if args.fail_on and findings.at_or_above(doc.findings, args.fail_on):
+        _tell_failing(doc, args.fail_on)
         return EXIT_FINDINGS
     return EXIT_OK
+
+
+def read_in_part(r: Report) -> Optional[str]:
+    """Why a report was read only in part, in one line (None: it was read whole). Where reading
+    stopped early comes first: it costs the most."""
+    if not r.problems:
+        return None
+    stop = next((p for p in r.problems if p.reason.startswith("stopped reading")), None)
+    first = stop or r.problems[0]
+    total = 0
+    for p in r.problems:
+        folded = re.match(r"^\((\d+) more\)$", p.path)
+        total += int(folded.group(1)) if folded else 1
+    why = first.reason if stop else "%s: %s" % (first.path, first.reason)
+    if total > 1:
+        why += " (and %d more %s: see the report's problems in the output)" % (
+            total - 1, "problem" if total == 2 else "problems")
+    return why
+
+
+def _tell_reports(args, doc: Document) -> None:
+    """One warning per report read only in part; a note per report given twice and per thing to
+    know about how reports were grouped into hosts."""
+    by_id = {r.id: r for r in doc.reports}
+    for r in doc.reports:
+        why = read_in_part(r)
+        if why:
+            _warn(args, "%s (%s, %s): read only in part: %s" % (r.path, r.id, r.host or "host unknown", why))
+        if r.duplicate_of:
+            first = by_id.get(r.duplicate_of)
+            if first is not None and first.path == r.path:
+                _say(args, "note: %s is given twice: counted once" % r.path)
+            else:
+                _say(args, "note: %s is the same report as %s (%s): counted once"
+                     % (r.path, first.path if first else r.duplicate_of, r.duplicate_of))
+    for e in doc.errors:
+        if e.path == "(case)":
+            _say(args, "note: " + e.reason)
+
+
+def _tell_failing(doc: Document, severity: str) -> None:
+    """The findings behind exit status 3, one line each: a script's log must say why it failed."""
+    from analyzer.model import SEVERITIES
+
+    names = {g.uuid: g.display_name or g.domain_name for g in doc.guests}
+    limit = SEVERITIES.index(severity)
+    for f in doc.findings:
+        if f.severity in SEVERITIES and SEVERITIES.index(f.severity) <= limit:
+            _error("--fail-on %s: %s" % (severity, _finding_line(f, names)))
+
+
+def _finding_line(f: Finding, names: dict) -> str:
+    """`critical uuid-on-multiple-hosts: guest web-01 (3f1c...), hosts compute-1, compute-2`."""
+    guests = ", ".join("%s (%s)" % (names[u], u) if names.get(u) else u for u in f.guests) or "-"
+    return "%s %s: %s %s, %s %s" % (f.severity, f.code, "guest" if len(f.guests) <= 1 else "guests", guests,
+                                    "host" if len(f.hosts) <= 1 else "hosts", ", ".join(f.hosts) or "-")
 
 
 def _select(doc: Document, terms: list[str]) -> bool:
@@ -103,8 +180,8 @@ def _select(doc: Document, terms: list[str]) -> bool:
 
     analysis.restrict(doc, terms)
     for term, near in analysis.unmatched(doc):
-        sys.stderr.write("analyze-sos: no guest matches %s%s\n"
-                         % (_safe(repr(term)), "; nearest: " + _safe(near) if near else ""))
+        hint = "; a UUID prefix needs at least 8 hex digits" if short_uuid_prefix(term) else ""
+        _error("no guest matches %s%s%s" % (repr(term), hint, "; nearest: " + near if near else ""))
     return not analysis.unmatched(doc)
 
 
@@ -117,8 +194,8 @@ def _write(args: argparse.Namespace, doc: Document) -> None:
         return
     with open(target, "w", encoding="utf-8") as f:
         f.write(out_text)
-    _say(args, "wrote %s (%d reports, %d guests, %d findings)"
-         % (target, len(doc.reports), len(doc.guests), len(doc.findings)))
+    _say(args, "wrote %s (%s, %s, %s)" % (target, plural(len(doc.reports), "report"),
+                                          plural(len(doc.guests), "guest"), plural(len(doc.findings), "finding")))
 
 
 def _render(fmt: str, doc: dict, to_terminal: bool = False) -> str:

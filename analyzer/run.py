@@ -49,7 +49,7 @@ class Outcome:
     reports: list[Report]  # every report in input order, duplicates included (duplicate_of set)
     reads: dict[str, Built]  # report id -> what was read from it (duplicates have none)
     errors: list[InputError]  # inputs that could not be read at all (exit status 2)
-    notes: list[Problem]  # non-fatal problems of bundles (which are not reports themselves)
+    notes: list[Problem]  # non-fatal: files of a folder skipped, problems of bundles (not reports themselves)
 
     @property
     def guests(self) -> list[Guest]:
@@ -236,10 +236,12 @@ def analyze(inputs: list[str], limits: Limits, jobs: int = 0, progress: bool = T
     global _SEEN
     _SEEN = _SameBytes()  # per run: the same file in two runs is no duplicate
     errors: list[InputError] = []
+    skipped: list[Problem] = []  # files of a folder that are not reports: said, not errors
     pending: list[tuple[tuple, Job]] = []
     for i, path in enumerate(inputs):
         js, errs = expand(path)
-        errors += errs
+        errors += [e for e in errs if e.fatal]
+        skipped += [Problem(path=e.path, reason=e.reason) for e in errs if not e.fatal]
         pending += [((i, j), job) for j, job in enumerate(js)]
     spill = tempfile.mkdtemp(prefix="analyze-sos-")
     limits = Limits(limits.max_member, limits.max_total, limits.max_depth, spill)
@@ -270,7 +272,9 @@ def analyze(inputs: list[str], limits: Limits, jobs: int = 0, progress: bool = T
         bar.close()
         shutil.rmtree(spill, ignore_errors=True)
 
-    return _outcome(results, errors)
+    out = _outcome(results, errors)
+    out.notes[:0] = skipped
+    return out
 
 
 _SEEN = _SameBytes()

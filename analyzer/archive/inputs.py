@@ -7,7 +7,9 @@
     /cases/01234567/                                a folder holding any of the above
 
 Detection is by content; the file name is never trusted. Anything unusable becomes one line saying
-what it is and what to do (decrypt it first, it is empty, ...).
+what it is and what to do (decrypt it first, it is empty, ...). In a folder, a file named like a
+report that cannot be read is an error, as it is when given directly; anything else the folder
+holds (notes, checksums, links, screenshots) is skipped, and each skip is said with its reason.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from analyzer.archive import detect
 
 _REPORT_MARKERS = ("version.txt", "sos_commands", "sos_reports")
 _MAX_SCAN_DEPTH = 2  # how deep a folder of reports is searched
+# Checksums and signatures sit beside reports in case folders; their names end like this.
+_SIDECARS = (".sha256", ".md5", ".sha1", ".sha512", ".asc", ".sig", ".sum")
 
 
 @dataclass
@@ -36,6 +40,27 @@ class Job:
 class InputError:
     path: str
     reason: str
+    # False: a file of a folder that is not a report, skipped on purpose: said, but no error
+    fatal: bool = True
+
+
+def named_like_report(name: str) -> bool:
+    """Does a file's name say "a sosreport or a collect bundle"? (Its content still decides what
+    it is; the name only decides whether failing to read it is an error.)
+
+    >>> [named_like_report(n) for n in ("sosreport-a-2026-01-01-x.tar.xz", "b.tgz", "c.tar",
+    ...  "d.tar.gpg", "e.tar.xz.sha256", "notes.txt", "sos-collector-x")]
+    [True, True, True, True, False, False, True]
+    """
+    low = name.lower()
+    if low.endswith(_SIDECARS):
+        return False
+    return (low.endswith((".tar", ".tgz")) or ".tar." in low
+            or low.startswith(("sosreport-", "sos-collector-")))
+
+
+def _skipped(path: str, why: str) -> InputError:
+    return InputError(path, "skipped: " + why, fatal=False)
 
 
 def is_report_dir(path: str) -> bool:
@@ -77,6 +102,7 @@ def _expand_dir(path: str) -> tuple[list[Job], list[InputError]]:
         return [Job(label=path, path=path, kind="dir")], []
     jobs: list[Job] = []
     errors: list[InputError] = []
+    sidecars: list[str] = []
     base_depth = path.rstrip(os.sep).count(os.sep)
 
     def unlisted(e: OSError) -> None:
@@ -88,26 +114,52 @@ def _expand_dir(path: str) -> tuple[list[Job], list[InputError]]:
         for d in dirnames:
             full = os.path.join(dirpath, d)
             if os.path.islink(full):
-                continue
-            if is_report_dir(full):
+                errors.append(_skipped(full, "a link to a folder (links are not followed; give its target "
+                                             "directly)"))
+            elif is_report_dir(full):
                 jobs.append(Job(label=full, path=full, kind="dir"))
             elif full.rstrip(os.sep).count(os.sep) - base_depth < _MAX_SCAN_DEPTH:
                 keep.append(d)
+            else:
+                errors.append(_skipped(full, "a folder more than %d levels down (give it directly)"
+                                       % _MAX_SCAN_DEPTH))
         dirnames[:] = keep
         for name in sorted(filenames):
             full = os.path.join(dirpath, name)
-            if os.path.islink(full) or not os.path.isfile(full):
-                continue
-            try:
-                kind = detect.sniff_file(full)
-            except OSError as e:
-                errors.append(InputError(full, "cannot read: %s" % (e.strerror or e)))
-                continue
-            if kind in detect.COMPRESSED or kind == detect.TAR:
-                jobs.append(Job(label=full, path=full, kind=kind))
-            elif kind == detect.GPG:
-                errors.append(InputError(full, detect.explain(kind)))
-    if not jobs and not errors:
+            job, error = _folder_file(full, name)
+            if job is not None:
+                jobs.append(job)
+            if error is not None:
+                errors.append(error)
+            if job is None and error is None:
+                sidecars.append(full)
+    if sidecars:
+        # one line for all of them: beside every report of a case, they would drown what matters
+        errors.append(_skipped(path, "%s: %s" % (
+            "1 checksum or signature file, not a report" if len(sidecars) == 1 else
+            "%d checksum or signature files, not reports" % len(sidecars),
+            ", ".join(os.path.relpath(f, path) for f in sidecars))))
+    if not jobs and not any(e.fatal for e in errors):
         errors.append(InputError(path, "no sosreport in this directory (no report tarball, and no "
                                        "version.txt or sos_commands/ inside)"))
     return jobs, errors
+
+
+def _folder_file(full: str, name: str) -> tuple[Optional[Job], Optional[InputError]]:
+    """One file met in a folder of reports: a job, an error (a report that cannot be read), a
+    skip with its reason, or neither (a checksum or signature file, said with the others)."""
+    if os.path.islink(full):
+        return None, _skipped(full, "a symbolic link (links are not followed; give its target directly)")
+    if not os.path.isfile(full):
+        return None, _skipped(full, "not a regular file (device, FIFO or socket)")
+    try:
+        kind = detect.sniff_file(full)
+    except OSError as e:
+        return None, InputError(full, "cannot read: %s" % (e.strerror or e))
+    if kind in detect.COMPRESSED or kind == detect.TAR:
+        return Job(label=full, path=full, kind=kind), None
+    if kind == detect.GPG or named_like_report(name):
+        return None, InputError(full, detect.explain(kind))
+    if name.lower().endswith(_SIDECARS):
+        return None, None
+    return None, _skipped(full, detect.explain(kind))
