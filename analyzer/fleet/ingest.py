@@ -22,25 +22,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Optional
 
+from analyzer.archive.inputs import named_like_report
 from analyzer.fleet.store import CHILDREN, TABLES, TMP, Store, new_write_id, now_utc, stem_of
 
-# Names that say "a sosreport or a bundle" (content decides what it really is; a file named so
-# that cannot be read is an error row, never skipped). Checksums and signatures beside them are not.
-_SIDECARS = (".sha256", ".md5", ".sha1", ".sha512", ".asc", ".sig", ".sum")
 _REPORT_MARKERS = ("version.txt", "sos_commands", "sos_reports")
-
-
-def named_like_report(name: str) -> bool:
-    """
-    >>> [named_like_report(n) for n in ("sosreport-a-2026-01-01-x.tar.xz", "b.tgz", "c.tar",
-    ...  "d.tar.gpg", "e.tar.xz.sha256", "notes.txt", "sos-collector-x")]
-    [True, True, True, True, False, False, True]
-    """
-    low = name.lower()
-    if low.endswith(_SIDECARS):
-        return False
-    return (low.endswith((".tar", ".tgz")) or ".tar." in low
-            or low.startswith(("sosreport-", "sos-collector-")))
 
 
 def is_report_dir(path: str) -> bool:
