@@ -144,6 +144,8 @@
   // the page arrives with the first WINDOW rows and instances listed: start from that
   items.forEach(function (it) { it.match = true; it.shown = !it.row.hidden; });
   sections.forEach(function (sec) { sec.match = true; sec.shown = !sec.el.hidden; });
+  windowRows();
+  windowSections();
   if (moreRows) {
     moreRows.addEventListener("click", function () { rowLimit += WINDOW; windowRows(); });
   }
@@ -154,8 +156,8 @@
     var seen = new IntersectionObserver(function (entries) {
       entries.forEach(function (e) { if (e.isIntersecting && !e.target.hidden) { e.target.click(); } });
     }, { rootMargin: "300px" });
+    // rows only: more instances listed by themselves would push a deep-linked one away
     if (moreRows) { seen.observe(moreRows); }
-    if (moreSecs) { seen.observe(moreSecs); }
   }
 
   function cardShows(card) {
