@@ -370,7 +370,7 @@ def test_two_instances_of_one_name_are_told_apart_at_a_glance():
     assert projects == ["billing", "shop"]
     for tr in rows(dom):
         if "web-01" in tr.find_all("td")[0].text():
-            assert "2 named so" in tr.find_all("td")[0].text()
+            assert "2 with this name" in tr.find_all("td")[0].text()
 
 
 # --- findings ---------------------------------------------------------------------------------

@@ -281,8 +281,10 @@ class Axis:
 
     >>> a = Axis([parse_time("2024-01-01T00:00:00Z"), parse_time("2026-11-20T10:00:00Z"),
     ...           parse_time("2026-11-20T11:00:00Z")], 0, 100)
-    >>> a.broken, a.x(parse_time("2024-01-01T00:00:00Z")), a.x(parse_time("2026-11-20T11:00:00Z"))
-    (True, 0.0, 100.0)
+    >>> a.broken, a.x(parse_time("2026-11-20T11:00:00Z"))
+    (True, 100.0)
+    >>> a.x(parse_time("2024-01-01T00:00:00Z")) < 20 <= a.x(parse_time("2026-11-20T10:00:00Z"))
+    True
     """
 
     def __init__(self, times: list[datetime], left: float, right: float) -> None:
@@ -326,9 +328,10 @@ class Axis:
             return []
         out = []
         if self.broken:
-            out.append(self._tick(self.t0, "start"))
+            # the early stretch: its first and last times, kept clear of the recent stretch's labels
             if self.split_lo != self.t0:
-                out.append(self._tick(self.split_lo, "end"))
+                out.append(self._tick(self.t0, "start"))
+            out.append(self._tick(self.split_lo, "end" if self.split_lo != self.t0 else "middle"))
             lo, hi, n = self.t_hi0, self.t1, 4
         else:
             lo, hi, n = self.t0, self.t1, 5
@@ -338,7 +341,7 @@ class Axis:
             return out
         for k in range(n):
             t = lo + timedelta(seconds=span * k / (n - 1))
-            anchor = "end" if k == n - 1 else "start" if k == 0 and not self.broken else "middle"
+            anchor = "end" if k == n - 1 else "start" if k == 0 else "middle"
             out.append(self._tick(t, anchor, span))
         return out
 
