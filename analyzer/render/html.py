@@ -373,12 +373,20 @@ def _instance_timeline(inst: dict) -> dict:
     axis = Axis([t for t, _ in placed] + [t for t in mig_times if t], left, right)
     lane_y = {h: top + lane_h * i + lane_h / 2 for i, h in enumerate(lanes)}
     axis_y = top + lane_h * len(lanes) + 2
-    marks = []
+    # One mark per pixel, lane and kind of event: 300 errors in one minute are one mark saying so
+    # (the list under the drawing has every event and its message).
+    merged: "OrderedDict[tuple, dict]" = OrderedDict()
     for t, e in placed:
         cls = KIND_CLASS.get(e.get("kind"), "life")
-        marks.append({"x": axis.x(t), "y": lane_y[e["host"]], "cls": cls, "local": not e.get("time_is_utc", True),
-                      "title": "%s  %s  %s: %s" % (when(e.get("time"), e.get("time_is_utc")), e.get("host"),
-                                                    e.get("kind"), e.get("message") or "")})
+        x, local = axis.x(t), not e.get("time_is_utc", True)
+        key = (round(x), e["host"], cls, local)
+        if key in merged:
+            merged[key]["n"] += 1
+            continue
+        merged[key] = {"x": x, "y": lane_y[e["host"]], "cls": cls, "local": local, "n": 1,
+                       "first": "%s %s %s" % (when(e.get("time"), e.get("time_is_utc")), e.get("host"), e.get("kind"))}
+    marks = [dict(mk, title=mk["first"] + ("" if mk["n"] == 1 else " and %d more" % (mk["n"] - 1)))
+             for mk in merged.values()]
     arrows = []
     for m in inst["migrations"]:
         s, d = m.get("source"), m.get("destination")
