@@ -186,6 +186,80 @@ def big_document(n: int = 2000, hosts: int = 20) -> dict:
     return document(reps, gs)
 
 
+def case_document() -> dict:
+    """A case as analyze-sos makes it (`analysis.document`, schema 2): compute-1 (UTC+1) reported
+    twice minutes apart with changes between, the first report given twice; compute-2 (UTC-5);
+    web-01 of project shop live-migrated compute-1 -> compute-2 (logged on both sides), a failed
+    migration of db-01, and another web-01 of project billing; an event of every kind."""
+    import copy
+
+    from analyzer import analysis
+    from analyzer.build import Built
+    from analyzer.model import LogEvent
+    from analyzer.run import Outcome
+
+    c1, c2 = "compute-1", "compute-2"
+    r1 = report("r1", c1, collected_at="2025-11-19T08:50:00Z", utc_offset="+01:00",
+                path="/cases/0042/sosreport-compute-1-first.tar.xz")
+    r2 = report("r2", c1, collected_at="2025-11-19T09:10:00Z", utc_offset="+01:00",
+                path="/cases/0042/sosreport-compute-1-second.tar.xz",
+                packages=Packages(nova="openstack-nova-compute-27.5.3-17.1.el9ost",
+                                  libvirt="libvirt-daemon-9.0.0-10.7.el9_2", qemu="qemu-kvm-8.2.0-11.el9_4.6"))
+    r3 = report("r3", c2, collected_at="2025-11-19T09:12:00Z", utc_offset="-05:00",
+                path="/cases/0042/sosreport-compute-2.tar.xz")
+    dup = Report(id="r4", path="/cases/0042/copy/sosreport-compute-1-first.tar.xz", duplicate_of="r1")
+
+    def g(name, host, rid, seed, **kw):
+        return guest(name, host, seed=seed, report_id=rid, **kw)
+
+    web_a = dict(seed="web-01-shop", project="shop", user="alice", domain="instance-0000002a", created="2025-11-19T07:00:00Z")
+    web_b = dict(seed="web-01-billing", project="billing", user="bob", domain="instance-00000031", created="2025-10-01T12:00:00Z")
+    db = dict(seed="db-01", project="shop", user="alice", domain="instance-0000002b", created="2025-09-01T08:00:00Z")
+    old = dict(seed="batch-7", project="shop", user="carol", domain="instance-0000002c", created="2025-08-01T08:00:00Z")
+    first = [g("web-01", c1, "r1", **web_a), g("db-01", c1, "r1", state="paused", state_reason="user", memory_mb=2048, **db),
+             g("batch-7", c1, "r1", **old)]
+    second = [g("web-01", c1, "r2", state="shut off", **web_a),
+              g("db-01", c1, "r2", memory_mb=4096, **db)]
+    third = [g("web-01", c2, "r3", **web_a), g("web-01", c2, "r3", **web_b)]
+    U, D, B = first[0].uuid, first[1].uuid, third[1].uuid
+    log = "var/log/nova/nova-compute.log"
+
+    def ev(kind, time, msg, line, uuid=U, peer=None, clock="local", path=log):
+        return LogEvent(kind=kind, time=time, clock=clock, message=msg, path=path, line=line, uuid=uuid, peer_host=peer)
+
+    src = [ev("claimed", "2025-11-19T08:01:00.000", "Claim successful on node compute-1", 3),
+           ev("spawned", "2025-11-19T08:01:30.000", "Took 2.31 seconds to spawn the instance on the hypervisor.", 4),
+           ev("paused", "2025-11-19T08:20:00.000", "VM Paused (Lifecycle Event)", 5, uuid=D),
+           ev("resumed", "2025-11-19T08:25:00.000", "VM Resumed (Lifecycle Event)", 6, uuid=D),
+           ev("rebooted", "2025-11-19T09:30:00.000", "Instance rebooted successfully.", 7),
+           ev("volume-attached", "2025-11-19T09:31:00.000", "Attaching volume 0c4e1d7a to /dev/vdb", 8),
+           ev("volume-detached", "2025-11-19T09:32:00.000", "Detaching volume 0c4e1d7a from mountpoint /dev/vdb", 9),
+           ev("migration-started", "2025-11-19T09:59:30.100", "Took 1.20 seconds for pre_live_migration on destination host compute-2.", 10, peer=c2),
+           ev("migration-progress", "2025-11-19T09:59:40.000", "Migration running for 10 secs, memory 40% remaining", 11),
+           ev("migration-completed", "2025-11-19T09:59:45.500", "Migrating instance to compute-2 finished successfully.", 12, peer=c2),
+           ev("qemu-stopped", "2025-11-19T08:59:46.000", "shutting down, reason=migrated", 40, clock="utc",
+              path="var/log/libvirt/qemu/instance-0000002a.log"),
+           ev("migration-started", "2025-11-19T09:40:00.000", "Took 0.90 seconds for pre_live_migration on destination host compute-2.", 13, uuid=D, peer=c2),
+           ev("migration-failed", "2025-11-19T09:40:20.000", "Live Migration failure: operation failed: migration out job: unexpectedly failed", 14, uuid=D),
+           ev("error", "2025-11-19T09:40:21.000", "Live migration failed.: libvirt.libvirtError: operation failed", 15, uuid=D),
+           ev("stopped", "2025-11-19T09:05:00.000", "VM Stopped (Lifecycle Event)", 16, uuid=first[2].uuid),
+           ev("deleted", "2025-11-19T09:06:00.000", "Took 0.52 seconds to destroy the instance on the hypervisor.", 17, uuid=first[2].uuid)]
+    dst = [ev("qemu-started", "2025-11-19T08:59:31.000", "starting up (-incoming defer)", 1, clock="utc",
+              path="var/log/libvirt/qemu/instance-0000002a.log"),
+           ev("migrated-in", "2025-11-19T03:59:44.000", "Post operation of migration started", 7),
+           ev("started", "2025-11-19T03:59:46.000", "VM Started (Lifecycle Event)", 8),
+           ev("suspended", "2025-11-19T04:01:00.000", "VM Suspended (Lifecycle Event)", 9, uuid=B),
+           ev("shutdown-by-itself", "2025-11-19T04:02:00.000", "Instance shutdown by itself. Calling the stop API.", 10, uuid=B),
+           ev("resize", "2025-11-19T04:03:00.000", "Resizing instance to flavor m1.large", 11, uuid=B),
+           ev("evacuated", "2025-11-19T04:04:00.000", "Evacuating instance from compute-3", 12, uuid=B, peer="compute-3"),
+           ev("rebuilt", "2025-11-19T04:05:00.000", "Rebuilding instance", 13, uuid=B),
+           ev("error", "2025-11-19T04:06:00.000", "Instance failed to spawn: libvirt.libvirtError: internal error", 14, uuid=B)]
+    reads = {"r1": Built(r1, first, list(src)), "r2": Built(r2, second, list(src)), "r3": Built(r3, third, dst)}
+    doc = analysis.document(Outcome([r2, r1, r3, dup], reads, [], [])).to_dict()
+    doc["generated_by"] = {"name": "analyze-sos", "version": "0.1.0"}
+    return copy.deepcopy(doc)
+
+
 def render_input(path: Optional[str]) -> dict:
     if path:
         with open(path, encoding="utf-8") as f:
