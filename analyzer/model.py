@@ -568,14 +568,15 @@ def plain(v: Any) -> Any:
     >>> plain([Problem(path="p", reason="r")]) == [dataclasses.asdict(Problem(path="p", reason="r"))]
     True
     """
-    if v is None or isinstance(v, (str, int, float)):
-        return v
     cls = type(v)
+    if cls is str or cls is int or v is None or cls is bool or cls is float:
+        return v
     names = _FIELDS.get(cls)
     if names is None and dataclasses.is_dataclass(cls):
         names = _FIELDS[cls] = tuple(f.name for f in dataclasses.fields(cls))
     if names is not None:
-        return {n: plain(getattr(v, n)) for n in names}
+        d = v.__dict__
+        return {n: plain(d[n]) for n in names}
     if isinstance(v, (list, tuple)):
         return [plain(x) for x in v]
     if isinstance(v, dict):

@@ -68,6 +68,8 @@ def to_utc(time: Optional[str], clock: str, offset: Optional[str]) -> tuple[Opti
     if clock == "utc":
         return time + "Z", True
     minutes = _offset_minutes(offset)
+    if minutes == 0:
+        return time + "Z", True
     t = _parse(time)
     if minutes is None or t is None:
         return time, False
