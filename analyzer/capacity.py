@@ -152,7 +152,7 @@ def annotate(report: Report, guests: list[Guest], host_data: dict[str, Any]) -> 
             for d in g.disks:
                 if not (d.source or "").startswith("/dev/"):
                     continue
-                d.host_device = DiskDevice(path=d.source, present=d.source in entries,  # type: ignore[arg-type]
+                d.device = DiskDevice(path=d.source, present=d.source in entries,  # type: ignore[arg-type]
                                            multipath=_multipath(d.source or "", entries, maps),
                                            listing=dev["path"])
     finish(report, guests)

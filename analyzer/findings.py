@@ -295,7 +295,7 @@ def _disk_keys(g: Guest) -> Iterable[str]:
     (`pool/image` in Ceph), else the local path on this host (a /dev name or an iSCSI LUN number
     on another host is another disk)."""
     for d in g.disks:
-        if d.device == "cdrom" or not (d.serial or d.source):
+        if d.kind == "cdrom" or not (d.serial or d.source):
             continue
         if d.serial:
             yield "volume %s" % d.serial

@@ -256,7 +256,7 @@ def disk_device_missing(reports: dict[str, Report], guests: list[Guest]) -> Iter
     """A block-device disk whose /dev path is gone, or whose multipath map has no active path."""
     for g in guests:
         for d in g.disks:
-            dev = d.host_device
+            dev = d.device
             if dev is None:
                 continue
             if not dev.present:

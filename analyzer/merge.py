@@ -64,8 +64,8 @@ def differences(live: Observation, persistent: Observation) -> list[Difference]:
     pairs: list[tuple[str, Any, Any]] = [
         ("memory_mb", a.memory_mb, b.memory_mb),
         ("vcpus", a.vcpus, b.vcpus),
-        ("disks", sorted(_disk_key(d) for d in a.disks if d.device != "cdrom"),
-         sorted(_disk_key(d) for d in b.disks if d.device != "cdrom")),
+        ("disks", sorted(_disk_key(d) for d in a.disks if d.kind != "cdrom"),
+         sorted(_disk_key(d) for d in b.disks if d.kind != "cdrom")),
         ("interfaces", sorted(_nic_key(i) for i in a.interfaces), sorted(_nic_key(i) for i in b.interfaces)),
         ("nova.ports", _ports(a.nova), _ports(b.nova)),
         ("nova.flavor", a.nova.flavor.name if a.nova and a.nova.flavor else None,

@@ -47,15 +47,14 @@ KIND_QEMU_LOG = "qemu-log"  # var/log/libvirt/qemu/DOMAIN.log
 class Disk:
     target: Optional[str] = None  # vda, sda, hdd ...
     bus: Optional[str] = None  # virtio, scsi, ide, sata
-    device: Optional[str] = None  # disk, cdrom, lun
+    kind: Optional[str] = None  # libvirt's <disk device=>: disk, cdrom, floppy, lun
     source_type: Optional[str] = None  # file, block, network, volume
     source: Optional[str] = None  # file path, block dev, rbd pool/image, iscsi IQN/lun, pool/volume
     driver_type: Optional[str] = None  # qcow2, raw
     serial: Optional[str] = None  # Cinder volume id for volume-backed disks
     # The block device behind a `/dev/...` source as the report's /dev listing shows it; None when
-    # the disk is not a block device or the report has no listing. (`device` above is libvirt's
-    # disk/cdrom/lun, hence the name.)
-    host_device: Optional["DiskDevice"] = None
+    # the disk is not a block device or the report has no listing.
+    device: Optional["DiskDevice"] = None
 
 
 @dataclass

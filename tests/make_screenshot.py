@@ -80,7 +80,7 @@ def guest(name: Optional[str], host: str, seed: Optional[str] = None, state: str
                                         type="fixed", version=4)])
                    for i, p in enumerate(port_ids)],
             extra={"nova:instance/nova:flavor/@unknown": "kept"})
-    disks = [Disk(target="vda", bus="virtio", device="disk",
+    disks = [Disk(target="vda", bus="virtio", kind="disk",
                   source_type="network" if volume else "file",
                   source=("volumes/volume-" + uid("vol-" + u)) if volume
                   else "/var/lib/nova/instances/%s/disk" % u,

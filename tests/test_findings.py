@@ -46,9 +46,9 @@ def healthy(n=1, host="compute-1", name=None, **kw):
     live = "sos_commands/libvirt_guests/host/domains/%s.live.xml" % uuid
     g = Guest(uuid=uuid, domain_name="instance-%08x" % n, display_name=name or "vm-%d" % n, host=host,
               report=host, state="running", state_reason="booted", persistent=True, memory_mb=2048, vcpus=2,
-              disks=[Disk(target="vda", device="disk", source_type="file",
+              disks=[Disk(target="vda", kind="disk", source_type="file",
                           source="/var/lib/nova/instances/%s/disk" % uuid),
-                     Disk(target="hda", device="cdrom", source_type="file", source="/srv/iso/tools.iso")],
+                     Disk(target="hda", kind="cdrom", source_type="file", source="/srv/iso/tools.iso")],
               interfaces=[Interface(mac="fa:16:3e:00:00:%02x" % n, type="ethernet", target_dev="tap%d" % n)],
               sources=[Source(KIND_PLUGIN_SUMMARY, "sos_commands/libvirt_guests/summary.json"),
                        Source(KIND_PLUGIN_LIVE, live)],
@@ -456,7 +456,7 @@ def test_ports_of_one_instance_on_two_hosts_are_not_shared():
 
 def test_one_cinder_volume_on_two_instances():
     a, b = healthy(1), healthy(2, host="compute-2")
-    vol = Disk(target="vdb", device="disk", source_type="block", source="/dev/sdc",
+    vol = Disk(target="vdb", kind="disk", source_type="block", source="/dev/sdc",
                serial="5b1a7a4e-0000-4000-8000-00000000000c")
     a.disks = a.disks + [vol]
     b.disks = b.disks + [dataclasses.replace(vol, source="/dev/dm-3")]  # another host, another /dev name
@@ -474,8 +474,8 @@ def test_one_image_file_on_two_guests_of_one_host():
 
 def test_local_device_names_on_two_hosts_and_shared_isos_are_not_shared_disks():
     a, b = healthy(1), healthy(2, host="compute-2")
-    a.disks.append(Disk(target="vdb", device="disk", source_type="block", source="/dev/sdc"))
-    b.disks.append(Disk(target="vdb", device="disk", source_type="block", source="/dev/sdc"))
+    a.disks.append(Disk(target="vdb", kind="disk", source_type="block", source="/dev/sdc"))
+    b.disks.append(Disk(target="vdb", kind="disk", source_type="block", source="/dev/sdc"))
     # both also have /srv/iso/tools.iso as a cdrom
     assert F.find([report(), report("compute-2")], [a, b]) == []
 

@@ -158,7 +158,7 @@ def test_healthy_host_has_no_host_finding():
           _g("h", placement=Placement(cpu_policy="dedicated", hugepage_kib=2048, numa_nodes=[0]), state="shut off"),
           _g("n", interfaces=[Interface(mac="fa:16:3e:00:00:01", target_dev="tap1", virtualport="openvswitch",
                                         ovs=OvsPort(name="tap1", ofport=3))]),
-          _g("d", disks=[Disk(target="vdb", source="/dev/sdb", host_device=DiskDevice("/dev/sdb", True))])]
+          _g("d", disks=[Disk(target="vdb", source="/dev/sdb", device=DiskDevice("/dev/sdb", True))])]
     assert _codes(_report(), gs) == []
 
 
@@ -240,13 +240,13 @@ def test_annotate_matches_by_tap_iface_id_and_mac_only_with_ovs_data():
 
 
 def test_disk_device_missing_both_ways_and_multipath():
-    gone = Disk(target="vdb", source="/dev/disk/by-id/x", host_device=DiskDevice("/dev/disk/by-id/x", False))
+    gone = Disk(target="vdb", source="/dev/disk/by-id/x", device=DiskDevice("/dev/disk/by-id/x", False))
     assert _codes(_report(), [_g("a", disks=[gone])]) == [("disk-device-missing", "critical", ["u-a"])]
     assert _codes(_report(), [_g("a", state="shut off", disks=[gone])]) == [("disk-device-missing", "warning", ["u-a"])]
     dead = Disk(target="vdc", source="/dev/mapper/mpatha",
-                host_device=DiskDevice("/dev/mapper/mpatha", True, MultipathInfo("mpatha", 0, 2)))
+                device=DiskDevice("/dev/mapper/mpatha", True, MultipathInfo("mpatha", 0, 2)))
     ok = Disk(target="vdd", source="/dev/mapper/mpathb",
-              host_device=DiskDevice("/dev/mapper/mpathb", True, MultipathInfo("mpathb", 1, 2)))
+              device=DiskDevice("/dev/mapper/mpathb", True, MultipathInfo("mpathb", 1, 2)))
     assert _codes(_report(), [_g("a", disks=[dead, ok])]) == [("disk-device-missing", "critical", ["u-a"])]
 
 
@@ -254,9 +254,9 @@ def test_annotate_disk_only_with_a_listing():
     g = _g("a", disks=[Disk(target="vdb", source_type="block", source="/dev/sdz"),
                        Disk(target="vda", source_type="file", source="/var/lib/nova/instances/x/disk")])
     capacity.annotate(Report(id="r1", path="x"), [g], {})
-    assert [d.host_device for d in g.disks] == [None, None]
+    assert [d.device for d in g.disks] == [None, None]
     capacity.annotate(Report(id="r1", path="x"), [g], {"dev": {"path": "l", "entries": {"/dev/sda": ("b", None)}}})
-    assert g.disks[0].host_device.present is False and g.disks[1].host_device is None
+    assert g.disks[0].device.present is False and g.disks[1].device is None
 
 
 def test_collection_incomplete_only_from_troubles():
@@ -283,7 +283,7 @@ def test_stock_report_without_host_files_gives_no_host_finding(tmp_path):
     g = doc["guests"][0]
     assert g["placement"] is None and all(i["ovs"] is None and i["ovs_missing_reason"] is None
                                           for i in g["interfaces"])
-    assert all(d["host_device"] is None for d in g["disks"])
+    assert all(d["device"] is None for d in g["disks"])
 
 
 def test_nova_conf_secrets_never_in_any_output(tmp_path):

@@ -265,7 +265,7 @@ def test_each_data_file_gives_what_its_readme_describes():
 
     d = parse_domain(_data("ocata-rdo-iscsi-root-swap-configdrive.xml"), "x")
     assert d.nova.package_version == "15.1.0-1.el7" and d.nova.flavor.swap_mb == 512
-    assert d.nova.root.type == "image" and [k.target for k in d.disks if k.device == "cdrom"] == ["hda"]
+    assert d.nova.root.type == "image" and [k.target for k in d.disks if k.kind == "cdrom"] == ["hda"]
     assert d.disks[1].source.endswith("/disk.swap")
 
     d = parse_domain(_data("ocata-devstack-realtime-live-dumpxml.xml"), "x")

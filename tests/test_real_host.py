@@ -113,7 +113,7 @@ def test_capacity_placement_ovs_and_devices_from_the_real_report(archives, versi
     eth = g[U["host13-eth"]]["interfaces"][0]["ovs"]  # plugged the os-vif way: vm-uuid
     assert eth["vm_uuid"] == U["host13-eth"] and eth["attached_mac"] == hostrig.mac(2)
     (disk,) = [d for d in a["disks"] if d["target"] == "vdb"]
-    assert disk["host_device"]["path"] == hostrig.BLOCK_LINK and disk["host_device"]["present"] is True
+    assert disk["device"]["path"] == hostrig.BLOCK_LINK and disk["device"]["present"] is True
 
 
 @pytest.mark.parametrize("version", VERSIONS)

@@ -171,7 +171,7 @@ def _child(el: ET.Element, name: str) -> Optional[ET.Element]:
 
 
 def _disk(el: ET.Element) -> Disk:
-    d = Disk(device=el.get("device"), source_type=el.get("type"))
+    d = Disk(kind=el.get("device"), source_type=el.get("type"))
     for c in el:
         if c.tag == "target":
             d.target, d.bus = c.get("dev"), c.get("bus")

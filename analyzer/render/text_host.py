@@ -59,7 +59,7 @@ def guest_lines(g: dict[str, Any]) -> list[str]:
         elif i.get("ovs_missing_reason"):
             out.append("  nic %s not in OVS: %s" % (safe(i.get("mac")), safe(i["ovs_missing_reason"])))
     for d in g.get("disks") or []:
-        dev = d.get("host_device")
+        dev = d.get("device")
         if dev:
             mp = dev.get("multipath")
             out.append("  disk %s device %s: %s%s" % (
