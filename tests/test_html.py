@@ -784,3 +784,130 @@ def test_any_text_in_any_field_adds_no_element():
         assert _element_count(name) == baseline
 
     check()
+
+
+# --- the host under the guests ------------------------------------------------------------------
+
+def _kv(table: Node) -> dict:
+    """A key/value table's th -> the td after it, as text."""
+    out = {}
+    for tr in table.find_all("tr"):
+        cells = [c for c in tr.children if isinstance(c, Node) and c.tag in ("th", "td")]
+        for th, td in zip(cells, cells[1:]):
+            if th.tag == "th" and td.tag == "td":
+                out[squash(th.text()).strip()] = squash(td.text()).strip()
+    return out
+
+
+def _capacity_doc(with_capacity: bool = True):
+    from analyzer.model import (Capacity, Collection, Committed, DiskDevice, MultipathInfo, NumaNode,
+                                OvsPort, Placement, PluginTrouble)
+    cap = Capacity(cpus=8, memory_mb=65536, cpu_dedicated_set=[2, 3, 6, 7], cpu_shared_set=[0, 1, 4, 5],
+                   cpu_allocation_ratio=4.0, ram_allocation_ratio=1.0, reserved_host_memory_mb=4096,
+                   numa_nodes=[NumaNode(id=0, cpus=[0, 1, 2, 3], memory_mb=32768,
+                                        hugepages={"2048": {"total": 512, "free": 128}}),
+                               NumaNode(id=1, cpus=[4, 5, 6, 7], memory_mb=32768,
+                                        hugepages={"1048576": {"total": 4, "free": 4}})],
+                   committed=Committed(vcpus=5, memory_mb=9216, pinned_cpus=[2, 3],
+                                       hugepages={"0": {"2048": 384}}),
+                   not_collected=["multipath", "openvswitch"],
+                   sources={"cpu_allocation_ratio": "etc/nova/nova.conf",
+                            "ram_allocation_ratio": "Nova 27.5.2 default (nova.conf sets none)"})
+    col = Collection(plugins_run=["virsh", "libvirt"],
+                     troubles=[PluginTrouble("virsh", "timed out", "timeout 300s hit", "sos_reports/manifest.json")])
+    r = report("compute-0", capacity=cap if with_capacity else None, collection=col if with_capacity else None)
+    pinned = guest("pinned-db", "compute-0", domain="instance-00000011",
+                   placement=Placement(vcpu_pins={0: [2], 1: [3]}, emulator_pins=[1], numa_nodes=[0],
+                                       hugepage_kib=2048, cpu_policy="dedicated"))
+    pinned.interfaces[0].ovs = OvsPort(name=pinned.interfaces[0].target_dev, ofport=7, bridge="br-int",
+                                       iface_id="a13b0000-port-db", attached_mac=pinned.interfaces[0].mac)
+    pinned.disks[0].source_type = "block"
+    pinned.disks[0].source = "/dev/disk/by-id/dm-uuid-mpath-3600a0980"
+    pinned.disks[0].device = DiskDevice("/dev/disk/by-id/dm-uuid-mpath-3600a0980", True,
+                                             MultipathInfo("mpatha", 1, 2), listing="sos_commands/block/ls_-alZR_.dev")
+    unplugged = guest("web-02", "compute-0", domain="instance-00000012")
+    unplugged.interfaces[0].ovs_missing_reason = "no OVS interface named tapdead, with iface-id ? or attached-mac ?"
+    gone_disk = guest("web-03", "compute-0", domain="instance-00000013")
+    gone_disk.disks[0].source = "/dev/disk/by-id/host13-vol-gone"
+    gone_disk.disks[0].device = DiskDevice("/dev/disk/by-id/host13-vol-gone", False, listing="ls")
+    return document([r], [pinned, unplugged, gone_disk]), pinned, unplugged, gone_disk
+
+
+def test_host_card_shows_capacity_and_pinned_cpus_name_their_guest():
+    doc, pinned, _, _ = _capacity_doc()
+    dom = parse(html.render(doc))
+    card = [n for n in dom.find_all("div") if n.has_class("host")][0]
+    (cap,) = [n for n in card.find_all("div") if n.has_class("capacity")]
+    facts = _kv(cap.find_all("table")[0])
+    assert (facts["CPUs"], facts["Memory"], facts["NUMA nodes"]) == ("8", "64 GiB", "2")
+    assert (facts["Dedicated"], facts["Shared"], "vcpu_pin_set" in facts) == ("2-3,6-7", "0-1,4-5", False)
+    assert (facts["cpu ratio"], facts["ram ratio"], facts["Reserved"]) == ("4.0", "1.0 (default)", "4 GiB")
+    text = squash(cap.text())
+    for want in ("5 vCPUs · 9 GiB · pinned CPUs 2-3", "node 0: 384 x 2 MiB",
+                 "2 MiB pages: 384/512 used, 128 free", "1 GiB pages: 0/4 used, 4 free",
+                 "not collected: multipath, openvswitch"):
+        assert want in text, (want, text)
+    rows = [n for n in cap.find_all("div") if n.has_class("cpus")]
+    assert len(rows) == 2 and [len(r.find_all("i")) for r in rows] == [4, 4]  # a box per CPU per node
+    boxes = rows[0].find_all("i")
+    # CPUs 2 and 3 run the pinned guest's vCPUs, CPU 1 its emulator: coloured alike and named
+    colour = [c for c in boxes[2].attrs["class"].split() if c.startswith("pc")]
+    assert colour and all(colour[0] in b.attrs["class"].split() for b in boxes[1:4])
+    assert "pinned-db vCPU 0" in boxes[2].attrs["title"] and "dedicated" in boxes[2].attrs["title"]
+    assert "pinned-db emulator" in boxes[1].attrs["title"] and "shared" in boxes[1].attrs["title"]
+    assert not [c for c in boxes[0].attrs["class"].split() if c.startswith("pc")]
+    assert "pinned-db" not in boxes[0].attrs["title"]
+    legend = [a for a in cap.find_all("a") if a.text() == "pinned-db"]
+    assert legend and legend[0].attrs["href"] == "#guest-" + pinned.uuid
+    bar = [n for n in cap.find_all("span") if n.has_class("hpused")][0]
+    assert bar.attrs["style"] == "width: 75%"
+    assert "virsh timed out" in squash(card.text())  # sos's own account of the run
+
+
+def test_two_guests_on_one_cpu_are_marked_and_both_named():
+    from analyzer.model import Placement
+    doc, pinned, _, _ = _capacity_doc()
+    other = [g for g in doc["guests"] if g["display_name"] == "web-02"][0]
+    other["placement"] = {"vcpu_pins": {0: [3]}, "emulator_pins": None, "numa_nodes": None,
+                          "hugepage_kib": None, "cpu_policy": "dedicated", "mem_page_size": None,
+                          "numa_node_count": None}
+    dom = parse(html.render(doc))
+    box = [n for n in dom.find_all("div") if n.has_class("cpus")][0].find_all("i")[3]
+    assert box.has_class("over") and "pinned-db vCPU 1" in box.attrs["title"] and "web-02 vCPU 0" in box.attrs["title"]
+
+
+def test_guest_detail_shows_placement_ovs_match_missing_reason_and_multipath():
+    doc, pinned, unplugged, gone_disk = _capacity_doc()
+    dom = parse(html.render(doc))
+    sec = instance(dom, pinned.uuid)
+    (pl,) = [t for t in sec.find_all("table") if t.has_class("placement")]
+    pl = _kv(pl)
+    assert (pl["CPU policy"], pl["vCPU pins"], pl["Emulator"]) == ("dedicated", "0→2, 1→3", "1")
+    assert (pl["NUMA nodes"], pl["Hugepages"]) == ("0", "2 MiB")
+    d = squash(sec.text())
+    assert ("%s on br-int · ofport 7" % pinned.interfaces[0].target_dev) in d and "iface-id a13b0000-port-db" in d
+    assert "present" in d and "multipath mpatha: 1/2 paths active" in d
+    u = squash(instance(dom, unplugged.uuid).text())
+    assert "not in OVS: no OVS interface named tapdead" in u
+    assert "No CPU pinning, NUMA tuning or hugepages in the definition." in u
+    gd = instance(dom, gone_disk.uuid)
+    assert [b for b in gd.find_all("span") if b.has_class("badge") and b.text() == "missing"]
+
+
+def test_a_report_without_capacity_has_no_capacity_section():
+    doc, pinned, _, _ = _capacity_doc(with_capacity=False)
+    page = html.render(doc)
+    dom = parse(page)
+    assert not [n for n in dom.find_all("div") if n.has_class("capacity") or n.has_class("cpus")]
+    assert "not collected" not in page and "Capacity" not in dom.by_id("overview").text()
+    assert len([n for n in dom.find_all("div") if n.has_class("host")]) == 1
+
+
+def test_capacity_values_are_text_not_markup():
+    doc, _, _, _ = _capacity_doc()
+    r = doc["reports"][0]
+    r["capacity"]["not_collected"] = ["<b>x</b>"]
+    doc["guests"][0]["display_name"] = "<img src=x onerror=alert(1)>"
+    page = html.render(doc)
+    assert "<b>x</b>" not in page and "<img src=x" not in page
+    assert "&lt;b&gt;x&lt;/b&gt;" in page

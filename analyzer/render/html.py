@@ -24,6 +24,7 @@ import jinja2
 from markupsafe import Markup
 
 from analyzer.correlate import ambiguities
+from analyzer.parsers.cpuset import format_cpu_list
 from analyzer.model import SEVERITIES
 
 _ENV: Optional[jinja2.Environment] = None
@@ -512,6 +513,9 @@ def build_view(doc: dict[str, Any]) -> dict[str, Any]:
         h["states"] = sorted(current.items(), key=lambda kv: (-kv[1], kv[0]))
         h["guest_count"] = sum(current.values())
         h["gone"] = sum(1 for g in mine if g["gone"])
+        latest = by_report.get(h["latest_report"] or "") or {}
+        h["capacity"] = _capacity_view(latest, [g for g in mine if g["report"] == h["latest_report"]])
+        h["troubles"] = list((latest.get("collection") or {}).get("troubles") or [])
     changes = _changes(doc.get("changes") or [], hosts, inst_by_uuid, by_report)
     total = doc.get("total_guests")
     states = Counter(v["state"] or "unknown" for v in guests if not v["gone"])
@@ -642,6 +646,8 @@ def _guest_view(g: dict, by_report: dict[str, dict], host_latest: dict[str, Opti
     nics, unmatched = _match_ports(g.get("interfaces") or [], nova.get("ports") or [])
     for n in nics:
         n["ips"] = _ips(n["port"])
+        n["ovs"] = n["nic"].get("ovs")
+        n["ovs_missing"] = n["nic"].get("ovs_missing_reason")
     host = g.get("host") or rep.get("host") or rep.get("hostname") or g.get("report") or "?"
     gone = g.get("in_latest_report") is False
     seen = [r for r in g.get("reports") or [] if r in by_report] or ([g["report"]] if g.get("report") else [])
@@ -675,7 +681,9 @@ def _guest_view(g: dict, by_report: dict[str, dict], host_latest: dict[str, Opti
         "created": nova.get("creation_time"),
         "nova": g.get("nova"),
         "nova_persistent": g.get("nova_persistent"),
-        "disks": g.get("disks") or [],
+        "disks": [dict(d, dev=_device_view(d.get("device"))) for d in g.get("disks") or []],
+        "placement": _placement_view(g.get("placement")),
+        "pins": _pins_of(g.get("placement")),
         "nics": nics,
         "unmatched_ports": unmatched,
         "differences": g.get("differences") or [],
@@ -687,6 +695,172 @@ def _guest_view(g: dict, by_report: dict[str, dict], host_latest: dict[str, Opti
         "findings": findings,
         "worst": _worst(findings),
         "search": _search_text(g),
+    }
+
+
+# --- the host under the guests --------------------------------------------------------------------
+
+PALETTE = 8  # pinned guests' colours (style.css .pc0 .. .pc7); a ninth guest reuses the first
+
+
+def cpus_text(cpus: Any) -> str:
+    """A CPU list as nova.conf writes one; None is "unset".
+
+    >>> cpus_text([0, 1, 2, 5]), cpus_text(None), cpus_text([])
+    ('0-2,5', 'unset', 'none')
+    """
+    if cpus is None:
+        return "unset"
+    try:
+        return format_cpu_list(sorted(int(c) for c in cpus)) or "none"
+    except (TypeError, ValueError):
+        return str(cpus)
+
+
+def _int_list(x: Any) -> list[int]:
+    out = []
+    for c in x or []:
+        try:
+            out.append(int(c))
+        except (TypeError, ValueError):
+            continue
+    return out
+
+
+def _pins_of(p: Optional[dict]) -> list[tuple[int, str]]:
+    """(host CPU, what of the guest runs there): "vCPU 0", "emulator"."""
+    if not p:
+        return []
+    out = []
+    for vcpu, cpus in sorted((p.get("vcpu_pins") or {}).items(), key=lambda kv: _sort_key(kv[0])):
+        out += [(c, "vCPU %s" % vcpu) for c in _int_list(cpus)]
+    out += [(c, "emulator") for c in _int_list(p.get("emulator_pins"))]
+    return out
+
+
+def _sort_key(x: Any) -> tuple[int, str]:
+    try:
+        return (int(x), "")
+    except (TypeError, ValueError):
+        return (1 << 30, str(x))
+
+
+def page_text(kib: Any) -> str:
+    """A hugepage size: "2 MiB", "1 GiB"; 0 is libvirt's "the host's default size".
+
+    >>> page_text("2048"), page_text(1048576), page_text(0), page_text(64)
+    ('2 MiB', '1 GiB', 'host default size', '64 KiB')
+    """
+    try:
+        n = int(kib)
+    except (TypeError, ValueError):
+        return str(kib)
+    if n == 0:
+        return "host default size"
+    if n >= 1024 and n % 1024 == 0:
+        return mib(n // 1024)
+    return "%d KiB" % n
+
+
+def _placement_view(p: Optional[dict]) -> Optional[dict]:
+    if not p:
+        return None
+    pins = [{"vcpu": v, "cpus": cpus_text(c)}
+            for v, c in sorted((p.get("vcpu_pins") or {}).items(), key=lambda kv: _sort_key(kv[0]))]
+    kib = p.get("hugepage_kib")
+    return {"cpu_policy": p.get("cpu_policy"), "pins": pins,
+            "emulator": cpus_text(p["emulator_pins"]) if p.get("emulator_pins") is not None else None,
+            "numa_nodes": cpus_text(p["numa_nodes"]) if p.get("numa_nodes") is not None else None,
+            "hugepages": page_text(kib) if kib is not None else None,
+            "mem_page_size": p.get("mem_page_size"), "numa_node_count": p.get("numa_node_count")}
+
+
+def _device_view(dev: Optional[dict]) -> Optional[dict]:
+    if not dev:
+        return None
+    mp = dev.get("multipath") or None
+    view = {"path": dev.get("path"), "present": bool(dev.get("present")), "listing": dev.get("listing"),
+            "multipath": None}
+    if mp:
+        active, total = mp.get("paths_active"), mp.get("paths_total")
+        view["multipath"] = {"name": mp.get("name"), "active": active, "total": total,
+                             "dead": not active}
+    return view
+
+
+def _capacity_view(rep: dict, guests: list[dict]) -> Optional[dict]:
+    """The host card's capacity from its newest report: the figures, one row of CPU boxes per NUMA
+    node (pinned CPUs coloured by guest, the CPU sets marked) and a hugepage bar per node and size."""
+    cap = rep.get("capacity")
+    if not cap:
+        return None
+    c = cap.get("committed") or {}
+    dedicated = set(_int_list(cap.get("cpu_dedicated_set")))
+    shared = set(_int_list(cap.get("cpu_shared_set")))
+    pin_set = set(_int_list(cap.get("vcpu_pin_set")))
+    owners: dict[int, list[tuple[int, str]]] = {}
+    legend = []
+    for g in guests:
+        pins = g["pins"]
+        if not pins:
+            continue
+        k = len(legend)
+        legend.append({"name": g["name"] or g["domain_name"] or g["uuid"], "id": g["id"], "uuid": g["uuid"],
+                       "cls": "pc%d" % (k % PALETTE), "state": g["state"],
+                       "cpus": cpus_text(sorted({cpu for cpu, _ in pins}))})
+        for cpu, what in pins:
+            owners.setdefault(cpu, []).append((k, what))
+    nodes = cap.get("numa_nodes") or []
+    if not nodes and isinstance(cap.get("cpus"), int):
+        # no per-node files: one row of every CPU, so the pins still show
+        nodes = [{"id": None, "cpus": list(range(cap["cpus"])), "memory_mb": cap.get("memory_mb"), "hugepages": {}}]
+    used_pages = c.get("hugepages") or {}
+    rows = []
+    for n in nodes:
+        cells = []
+        for cpu in _int_list(n.get("cpus")):
+            who = owners.get(cpu, [])
+            sets = [name for name, members in (("dedicated", dedicated), ("shared", shared),
+                                               ("vcpu_pin_set", pin_set)) if cpu in members]
+            cls = ["c"] + ["s-" + s.split("_")[0] for s in sets[:1]]
+            guests_here = sorted({k for k, _ in who})
+            if len(guests_here) > 1:
+                cls.append("over")
+            elif guests_here:
+                cls.append(legend[guests_here[0]]["cls"])
+            title = "CPU %d" % cpu + (" · %s set" % "/".join(sets) if sets else "")
+            title += "".join(" · %s %s%s" % (legend[k]["name"], what,
+                                             "" if legend[k]["state"] in ("running", "paused") else
+                                             " (%s)" % (legend[k]["state"] or "unknown state"))
+                             for k, what in who)
+            cells.append({"cls": " ".join(cls), "title": title})
+        pages = []
+        nid = n.get("id")
+        for kib, v in sorted((n.get("hugepages") or {}).items(), key=lambda kv: _sort_key(kv[0])):
+            total, free = (v or {}).get("total"), (v or {}).get("free")
+            if not total:
+                continue
+            used = max(0, total - (free or 0)) if free is not None else None
+            pages.append({"size": page_text(kib), "total": total, "free": free, "used": used,
+                          "pct": round(100 * used / total) if used is not None else 0,
+                          "committed": (used_pages.get(str(nid)) or {}).get(str(kib))})
+        rows.append({"id": nid, "cpus": cpus_text(n.get("cpus")), "cells": cells,
+                     "memory_mb": n.get("memory_mb"), "pages": pages})
+    src = cap.get("sources") or {}
+    ratios = [{"name": k.replace("_allocation_ratio", ""), "value": cap.get(k), "source": src.get(k)}
+              for k in ("cpu_allocation_ratio", "ram_allocation_ratio")]
+    hp_committed = ["node %s: %s" % (nid, ", ".join("%s x %s" % (cnt, page_text(kib))
+                                                   for kib, cnt in sorted(per.items(), key=lambda kv: _sort_key(kv[0]))))
+                    for nid, per in sorted(used_pages.items(), key=lambda kv: _sort_key(kv[0])) if per]
+    return {
+        "report": rep.get("id"), "cpus": cap.get("cpus"), "memory_mb": cap.get("memory_mb"),
+        "node_count": len(cap.get("numa_nodes") or []), "nodes": rows,
+        "dedicated": cpus_text(cap.get("cpu_dedicated_set")), "shared": cpus_text(cap.get("cpu_shared_set")),
+        "vcpu_pin_set": cpus_text(cap["vcpu_pin_set"]) if cap.get("vcpu_pin_set") is not None else None,
+        "ratios": ratios, "reserved_mb": cap.get("reserved_host_memory_mb"),
+        "committed": {"vcpus": c.get("vcpus"), "memory_mb": c.get("memory_mb"),
+                      "pinned": cpus_text(c.get("pinned_cpus") or []), "hugepages": hp_committed},
+        "legend": legend, "not_collected": list(cap.get("not_collected") or []),
     }
 
 
