@@ -401,6 +401,8 @@ class Event:
     peer_host: Optional[str] = None  # the other host of a migration
     message: str = ""
     evidence: Optional[EventEvidence] = None
+    repeated: int = 0  # the same event again right after, this many more times (one entry for the run)
+    last_time: Optional[str] = None  # the time of the last of those
 
 
 @dataclass

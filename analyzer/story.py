@@ -182,6 +182,30 @@ def pair_migrations(events: list[Event]) -> list[Migration]:
     return migrations
 
 
+_NEVER_COLLAPSED = {"collected", "created"} | _SOURCE_SIDE | {"migrated-in", "qemu-started"}
+
+
+def collapse_repeats(events: list[Event]) -> list[Event]:
+    """A run of the same event on the same host (a lifecycle message nova logs at every power
+    sync, one error again and again) becomes its first entry, counting the rest: a story to read,
+    and every distinct moment still in it.
+
+    >>> e = [Event("t%d" % i, True, "h", "r1", "error", message="boom") for i in range(3)]
+    >>> [(x.time, x.repeated, x.last_time) for x in collapse_repeats(e)]
+    [('t0', 2, 't2')]
+    """
+    out: list[Event] = []
+    for e in events:
+        last = out[-1] if out else None
+        if (last is not None and e.kind not in _NEVER_COLLAPSED and e.kind == last.kind
+                and e.host == last.host and e.message == last.message and e.peer_host == last.peer_host):
+            last.repeated += 1 + e.repeated
+            last.last_time = e.last_time or e.time
+            continue
+        out.append(e)
+    return out
+
+
 def _person(p: Optional[Person]) -> Optional[Person]:
     return Person(uuid=p.uuid, name=p.name) if p is not None else None
 
@@ -220,6 +244,7 @@ def instances(case: Case, reports: dict[str, Report], per_report_events: dict[st
                                            in_latest_report=bool(g and g.in_latest_report), defined=g is not None))
         es = sorted(events.get(uuid, []), key=_sort_key)
         inst.migrations = pair_migrations(es)
+        es = collapse_repeats(es)
         if len(es) > MAX_EVENTS:
             inst.events_left_out = len(es) - MAX_EVENTS
             es = es[:MAX_EVENTS // 2] + es[-(MAX_EVENTS - MAX_EVENTS // 2):]

@@ -110,3 +110,16 @@ def test_an_instance_only_logs_mention_is_still_an_instance():
     (inst,) = doc.instances
     assert inst.uuid == other and [(h.host, h.defined, h.state) for h in inst.hosts] == [("compute-9", False, None)]
     assert [e.kind for e in inst.events] == ["migration-completed"]
+
+
+def test_a_run_of_the_same_event_is_one_entry_that_counts_the_rest():
+    r = _report("r1", "compute-1", "2025-11-19T09:00:00Z", "+00:00")
+    line = "Instance shutdown by itself. Calling the stop API. Current vm_state: active"
+    evs = [_nova("shutdown-by-itself", "2025-11-19T08:%02d:00" % m, line, m) for m in range(10, 15)]
+    evs.insert(2, _nova("started", "2025-11-19T08:11:30", "VM Started (Lifecycle Event)", 99))
+    doc = analysis.document(Outcome([r], {"r1": Built(r, [_guest("r1", "compute-1", "running")], evs)}, [], []))
+    (inst,) = doc.instances
+    got = [(e.kind, e.time, e.repeated, e.last_time) for e in inst.events if e.kind not in ("created", "collected")]
+    assert got == [("shutdown-by-itself", "2025-11-19T08:10:00Z", 1, "2025-11-19T08:11:00Z"),
+                   ("started", "2025-11-19T08:11:30Z", 0, None),
+                   ("shutdown-by-itself", "2025-11-19T08:12:00Z", 2, "2025-11-19T08:14:00Z")]

@@ -565,8 +565,10 @@ def _event(e: dict) -> str:
     where = ""
     if ev.get("path"):
         where = " [%s%s]" % (safe(ev["path"]), ":%s" % ev["line"] if ev.get("line") else "")
-    return "%s %s %s: %s%s" % (when(e.get("time"), e.get("time_is_utc")), safe(e.get("host")), kind,
-                               safe(e.get("message")), where)
+    again = " (and %d more times, the last at %s)" % (e["repeated"], when(e.get("last_time"), e.get("time_is_utc"))) \
+        if e.get("repeated") else ""
+    return "%s %s %s: %s%s%s" % (when(e.get("time"), e.get("time_is_utc")), safe(e.get("host")), kind,
+                                 safe(e.get("message")), again, where)
 
 
 def _findings(findings: list[dict]) -> list[str]:
