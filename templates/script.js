@@ -274,7 +274,15 @@
     if (!chunks[cid]) { chunks[cid] = contentOf(tpl); }
     sec._ready = chunks[cid].then(function (frag) {
       var body = frag.querySelector('[data-body-of="' + sec.id + '"]');
-      if (body) { sec.appendChild(body); }
+      if (body) {
+        // the block keeps raw XML and log lines together at its end (they compress better so)
+        var refs = body.querySelectorAll("i[data-zref]");
+        for (var r = 0; r < refs.length; r++) {
+          var src = frag.querySelector('[data-zid="' + refs[r].getAttribute("data-zref") + '"]');
+          if (src && src.firstElementChild) { refs[r].replaceWith(src.firstElementChild); }
+        }
+        sec.appendChild(body);
+      }
       sec.removeAttribute("data-chunk");
       return sec;
     }, function (err) {
