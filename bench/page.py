@@ -2,9 +2,9 @@
 and the filter and sort times, measured in headless Chromium (Debian's /usr/bin/chromium, driven
 by Playwright), median of several runs.
 
-    .venv/bin/python bench/html.py                          # generates an 800-guest report first
-    .venv/bin/python bench/html.py --out /tmp/b             # ... into another folder
-    .venv/bin/python bench/html.py --input REPORT.tar.xz    # any report, case folder or JSON document
+    .venv/bin/python bench/page.py                          # generates an 800-guest report first
+    .venv/bin/python bench/page.py --out /tmp/b             # ... into another folder
+    .venv/bin/python bench/page.py --input REPORT.tar.xz    # any report, case folder or JSON document
 
 Targets: page <= 8 MB, <= 25,000 elements after load, DOMContentLoaded < 1 s, filter and clear
 < 100 ms, a column sort < 200 ms.
