@@ -15,7 +15,7 @@ import os
 import re
 import signal
 import sys
-from typing import Optional
+from typing import Callable, Optional
 
 from analyzer import __version__
 from analyzer.archive.collect import Limits
@@ -217,15 +217,18 @@ def _on_sigterm(signum, frame) -> None:
     raise _Terminated()
 
 
-def main(argv: Optional[list[str]] = None) -> int:
+def guarded(run: Callable[[Optional[list[str]]], int], argv: Optional[list[str]], say: Callable[[str], None],
+            unexpected: str) -> int:
+    """Run a command so that every way out is one line and an exit status, never a traceback:
+    Ctrl-C 130, SIGTERM 143, a closed pipe 0, an OS error or a bug 2 (`unexpected` % (type, text))."""
     signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         return run(argv)
     except KeyboardInterrupt:
-        sys.stderr.write("analyze-sos: interrupted\n")
+        say("interrupted")
         return 130
     except _Terminated:
-        sys.stderr.write("analyze-sos: terminated\n")
+        say("terminated")
         return 143
     except BrokenPipeError:
         try:
@@ -234,11 +237,15 @@ def main(argv: Optional[list[str]] = None) -> int:
             pass
         return EXIT_OK
     except OSError as e:
-        sys.stderr.write("analyze-sos: %s: %s\n" % (_safe(str(e.filename or "")), e.strerror or e))
+        say("%s: %s" % (_safe(str(e.filename or "")), e.strerror or e))
         return EXIT_BAD_INPUT
-    except Exception as e:  # a bug: one line, not a traceback (ANALYZE_SOS_DEBUG=1 shows it)
+    except Exception as e:
         if os.environ.get("ANALYZE_SOS_DEBUG"):
             raise
-        sys.stderr.write("analyze-sos: internal error: %s: %s (rerun with ANALYZE_SOS_DEBUG=1 "
-                         "for details, and please report it)\n" % (e.__class__.__name__, _safe(str(e))[:200]))
+        say(unexpected % (e.__class__.__name__, _safe(str(e))[:200]))
         return EXIT_BAD_INPUT
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    return guarded(run, argv, lambda text: sys.stderr.write("analyze-sos: %s\n" % text),
+                   "internal error: %s: %s (rerun with ANALYZE_SOS_DEBUG=1 for details, and please report it)")

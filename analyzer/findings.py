@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Callable, Iterable, Optional
 
-from analyzer import host_findings, story, versions
+from analyzer import describe, host_findings, story, versions
 from analyzer.model import (KIND_PLUGIN_SUMMARY, KIND_RUN, KIND_VIRSH_LIST, SEVERITIES, Evidence,
                             Finding, Guest, Instance, Report)
 
@@ -32,16 +32,7 @@ _STATE_KINDS = (KIND_PLUGIN_SUMMARY, KIND_VIRSH_LIST, KIND_RUN, "container-run-s
 Check = Callable[[dict[str, Report], list[Guest]], Iterable[Finding]]
 
 
-def _name(g: Guest) -> str:
-    return "%s (%s)" % (g.display_name or g.domain_name or "?", g.uuid)
-
-
-def _host(g: Guest) -> str:
-    return g.host or "?"
-
-
-def _src(g: Guest) -> Optional[str]:
-    return g.xml_source or (g.sources[0].path if g.sources else None)
+_name, _host, _src = describe.name, describe.host, describe.source
 
 
 def _listing(items: list[str], limit: int = 10) -> str:

@@ -14,12 +14,15 @@ analyzer/findings.py; README "Findings" documents each code.
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Iterable, Optional
+from typing import Iterable
 
+from analyzer import describe
 from analyzer.capacity import ACTIVE, dedicated, guest_nodes, page_kib
 from analyzer.model import Evidence, Finding, Guest, Report
 from analyzer.parsers.cpuset import format_cpu_list
 from analyzer.sources.ovs import LIST as OVS_LIST
+
+_name, _host, _src = describe.name, describe.host, describe.source
 
 CODES = ("cpu-pinning-overlap", "pinned-outside-cpu-set", "hugepages-short", "host-overcommit",
          "port-not-plugged", "disk-device-missing", "collection-incomplete")
@@ -36,16 +39,6 @@ FEEDS = {
 }
 
 
-def _name(g: Guest) -> str:
-    return "%s (%s)" % (g.display_name or g.domain_name or "?", g.uuid)
-
-
-def _host(g: Guest) -> str:
-    return g.host or "?"
-
-
-def _src(g: Guest) -> Optional[str]:
-    return g.xml_source or (g.sources[0].path if g.sources else None)
 
 
 def _pins(g: Guest) -> set[int]:

@@ -7,9 +7,7 @@ Exit status: 0 ok; 1 `where` matched nothing; 2 bad usage, an unreadable store o
 from __future__ import annotations
 
 import argparse
-import os
 import re
-import signal
 import sys
 from typing import Optional
 
@@ -189,36 +187,6 @@ def _public(result: dict) -> dict:
             "sightings": result["sightings"], "events": result["events"]}
 
 
-class _Terminated(BaseException):
-    pass
-
-
-def _on_sigterm(signum, frame) -> None:
-    raise _Terminated()
-
-
 def main(argv: Optional[list[str]] = None) -> int:
-    signal.signal(signal.SIGTERM, _on_sigterm)
-    try:
-        return run(argv)
-    except KeyboardInterrupt:
-        _err("interrupted")
-        return 130
-    except _Terminated:
-        _err("terminated")
-        return 143
-    except BrokenPipeError:
-        try:
-            sys.stdout = open(os.devnull, "w")
-        except OSError:
-            pass
-        return EXIT_OK
-    except OSError as e:
-        _err("%s: %s" % (e.filename or "", e.strerror or e))
-        return EXIT_BAD
-    except Exception as e:  # a bug or a cluster that went away: one line, not a traceback
-        if os.environ.get("ANALYZE_SOS_DEBUG"):
-            raise
-        _err("error: %s: %s (rerun with ANALYZE_SOS_DEBUG=1 for details)"
-             % (e.__class__.__name__, _safe(str(e))[:300]))
-        return EXIT_BAD
+    from analyzer.cli import guarded
+    return guarded(run, argv, _err, "error: %s: %s (rerun with ANALYZE_SOS_DEBUG=1 for details)")
