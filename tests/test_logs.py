@@ -163,7 +163,7 @@ def test_huge_line_without_newline_is_bounded():
     sc.feed(line(1, "ERROR", "start of a runaway line", U[0]).encode())
     for _ in range(64):  # 64 MiB, no newline
         sc.feed(b"y" * (1 << 20))
-        assert len(sc._rest) <= logs.MAX_PENDING
+        assert len(sc._whole._rest) <= logs.MAX_PENDING
     sc.feed(b"\n" + (line(3, "INFO", "after it", U[1]) + "\n").encode())
     sc.finish_member()
     r = sc.results()

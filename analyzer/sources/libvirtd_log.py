@@ -18,6 +18,7 @@ from analyzer.archive.select import STREAM, Wanted
 from analyzer.model import LogEvent, Problem
 from analyzer.parsers import libvirt_log
 from analyzer.parsers.gzip_stream import GunzipStream
+from analyzer.parsers.line_stream import WholeLines
 from analyzer.sources.base import Readout, View
 
 ERRORS_HEAD, ERRORS_TAIL = 5, 20
@@ -36,8 +37,7 @@ class LibvirtdScanned:
 class LibvirtdLogScanner:
     def __init__(self) -> None:
         self._path = ""
-        self._rest = b""
-        self._skipping = False
+        self._whole = WholeLines(self._scan, MAX_PENDING)
         self._lines = 0
         self._gz: Optional[GunzipStream] = None
         self._kept: dict[str, list] = {}  # domain key -> [(time, path, line, error)]
@@ -45,34 +45,16 @@ class LibvirtdLogScanner:
         self.problems: list[tuple[str, str]] = []
 
     def start(self, path: str) -> None:
-        self._path, self._rest, self._skipping, self._lines = path, b"", False, 0
+        self._path, self._lines = path, 0
+        self._whole = WholeLines(self._scan, MAX_PENDING)
         self._gz = GunzipStream() if path.endswith(".gz") else None
 
     def feed(self, chunk: bytes) -> None:
         if self._gz is None:
-            self._feed(chunk)
+            self._whole.feed(chunk)
         else:
             for piece in self._gz.feed(chunk):
-                self._feed(piece)
-
-    def _feed(self, chunk: bytes) -> None:
-        if self._skipping:
-            nl = chunk.find(b"\n")
-            if nl < 0:
-                return
-            self._skipping = False
-            self._scan(self._rest + b"\n")
-            self._rest = b""
-            chunk = chunk[nl + 1:]
-        data = self._rest + chunk if self._rest else chunk
-        cut = data.rfind(b"\n") + 1
-        if cut:
-            self._scan(data, cut)
-        rest = data[cut:]
-        if len(rest) > MAX_PENDING:
-            rest = rest[:MAX_PENDING]
-            self._skipping = True
-        self._rest = rest
+                self._whole.feed(piece)
 
     def finish_member(self) -> None:
         if self._gz is not None:
@@ -80,12 +62,9 @@ class LibvirtdLogScanner:
             if why:
                 self.problems.append((self._path, why))
             self._gz = None
-        if self._rest:
-            self._scan(self._rest + b"\n")
-        self._rest = b""
+        self._whole.finish()
 
-    def _scan(self, data: bytes, end: Optional[int] = None) -> None:
-        end = len(data) if end is None else end
+    def _scan(self, data: bytes, end: int) -> None:
         find, rfind, count = data.find, data.rfind, data.count
         ln, prev = self._lines, 0
         p = find(libvirt_log.ERROR_MARK, 0, end)

@@ -42,6 +42,7 @@ from analyzer.archive.select import STREAM, Wanted
 from analyzer.model import KIND_NOVA_LOG, ErrorSummary, LogEvent, NovaLog, Observation, Problem, Source
 from analyzer.parsers import nova_log
 from analyzer.parsers.gzip_stream import GunzipStream
+from analyzer.parsers.line_stream import WholeLines
 from analyzer.sources.base import Readout, View
 
 _UUID = rb"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
@@ -154,8 +155,7 @@ class NovaLogScanner:
     def __init__(self) -> None:
         self._acc: dict[bytes, _Acc] = {}  # uuid as written (any case) -> accumulator
         self._uuids: dict[str, _Acc] = {}  # lower-case uuid -> accumulator
-        self._rest = b""
-        self._skipping = False  # inside an overlong line: drop bytes until its end
+        self._whole = WholeLines(self._scan, MAX_PENDING)
         self._path = ""
         self._ring: deque = deque()  # (data, end, Counter) of the latest chunks, oldest first
         self._ring_bytes = 0
@@ -170,38 +170,16 @@ class NovaLogScanner:
     def start(self, path: str) -> None:
         self._path = path
         self._paths.append(path)
-        self._rest = b""
-        self._skipping = False
+        self._whole = WholeLines(self._scan, MAX_PENDING)
         self._lines = 0
         self._gz = GunzipStream() if path.endswith(".gz") else None
 
     def feed(self, chunk: bytes) -> None:
         if self._gz is None:
-            self._feed(chunk)
+            self._whole.feed(chunk)
         else:
             for piece in self._gz.feed(chunk):
-                self._feed(piece)
-
-    def _feed(self, chunk: bytes) -> None:
-        if self._skipping:
-            nl = chunk.find(b"\n")
-            if nl < 0:
-                return
-            self._skipping = False
-            head = self._rest + b"\n"
-            self._scan(head, len(head))
-            self._rest = b""
-            chunk = chunk[nl + 1:]
-        data = self._rest + chunk if self._rest else chunk
-        cut = data.rfind(b"\n") + 1
-        if cut:
-            self._scan(data, cut)
-        rest = data[cut:]
-        if len(rest) > MAX_PENDING:
-            # No line end in sight: keep a bounded head of this overlong line only.
-            rest = rest[:MAX_PENDING]
-            self._skipping = True
-        self._rest = rest
+                self._whole.feed(piece)
 
     def finish_member(self) -> None:
         if self._gz is not None:
@@ -209,11 +187,7 @@ class NovaLogScanner:
             if why:
                 self.problems.append((self._path, why))
             self._gz = None
-        if self._rest:
-            data = self._rest + b"\n"
-            self._scan(data, len(data))
-        self._rest = b""
-        self._skipping = False
+        self._whole.finish()
         while self._ring:
             self._evict()
         path = self._path

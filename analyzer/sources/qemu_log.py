@@ -28,6 +28,7 @@ from analyzer.archive.select import STREAM, Wanted
 from analyzer.model import KIND_QEMU_LOG, LogEvent, Observation, Problem, QemuLog, Source
 from analyzer.parsers import qemu_log as qp
 from analyzer.parsers.gzip_stream import GunzipStream
+from analyzer.parsers.line_stream import WholeLines
 from analyzer.sources.base import Readout, View
 
 QEMU_TAIL_LINES = 40
@@ -67,8 +68,8 @@ class QemuEvents:
     def __init__(self, path: str) -> None:
         self.path = path
         self.domain = domain_name(path)
-        self._rest = b""
-        self._skipping = False
+        # _scan takes exactly the whole lines
+        self._whole = WholeLines(lambda data, end: self._scan(data[:end] if end < len(data) else data), MAX_PENDING)
         self._lines = 0
         self._uuid: Optional[str] = None  # of the latest command line
         self._uuids: list[str] = []
@@ -78,28 +79,10 @@ class QemuEvents:
         self.dropped = 0
 
     def feed(self, chunk: bytes) -> None:
-        if self._skipping:
-            nl = chunk.find(b"\n")
-            if nl < 0:
-                return
-            self._skipping = False
-            self._scan(self._rest + b"\n")
-            self._rest = b""
-            chunk = chunk[nl + 1:]
-        data = self._rest + chunk if self._rest else chunk
-        cut = data.rfind(b"\n") + 1
-        if cut:
-            self._scan(data[:cut] if cut < len(data) else data)
-        rest = data[cut:]
-        if len(rest) > MAX_PENDING:
-            rest = rest[:MAX_PENDING]
-            self._skipping = True
-        self._rest = rest
+        self._whole.feed(chunk)
 
     def finish(self) -> None:
-        if self._rest:
-            self._scan(self._rest + b"\n")
-        self._rest = b""
+        self._whole.finish()
         self._pending = None
 
     def _scan(self, data: bytes) -> None:
