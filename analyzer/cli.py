@@ -80,8 +80,8 @@ def _say(args, text: str) -> None:
         sys.stderr.write("analyze-sos: %s\n" % _safe(text))
 
 
-def _safe(text: str) -> str:
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+def _safe(text: object) -> str:
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(text))
 
 
 def run(argv: Optional[list[str]] = None) -> int:

@@ -12,6 +12,7 @@ import sys
 from typing import Optional
 
 from analyzer import __version__
+from analyzer.cli import _positive as cli_positive, _safe, guarded
 
 EXIT_OK, EXIT_NO_MATCH, EXIT_BAD = 0, 1, 2
 PROG = "analyze-sos-fleet"
@@ -26,14 +27,7 @@ class _Parser(argparse.ArgumentParser):
         raise _Usage("%s (see %s --help)" % (message, self.prog))
 
 
-def _positive(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError("not a number: %r" % text)
-    if v <= 0:
-        raise argparse.ArgumentTypeError("must be positive: %r" % text)
-    return v
+_positive = cli_positive(int)
 
 
 def _since(text: str) -> str:
@@ -86,10 +80,6 @@ def parser() -> argparse.ArgumentParser:
     c = sub.add_parser("compact", help="merge the store's files into one per table")
     c.add_argument("store", metavar="STORE")
     return p
-
-
-def _safe(text: str) -> str:
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(text))
 
 
 def _err(text: str) -> None:
@@ -188,5 +178,4 @@ def _public(result: dict) -> dict:
 
 
 def main(argv: Optional[list[str]] = None) -> int:
-    from analyzer.cli import guarded
     return guarded(run, argv, _err, "error: %s: %s (rerun with ANALYZE_SOS_DEBUG=1 for details)")

@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Optional
 
-from analyzer.model import LogEvent, Observation, Problem
+from analyzer.model import DomainDef, LogEvent, Observation, ParseError, Problem
+from analyzer.parsers import domain_xml
 
 
 @dataclass
@@ -39,3 +40,12 @@ class Readout:
     # Host data that is matched against the merged guests (analyzer/capacity.py annotate) but is
     # not itself a Report field: OVS interfaces, the /dev listing, multipath maps.
     host_data: dict[str, Any] = field(default_factory=dict)
+
+
+def domain(v: View, rel: str, out: Readout) -> Optional[DomainDef]:
+    """The domain document `rel`, parsed when it arrived or now; None, its reason a problem of `out`."""
+    try:
+        return domain_xml.parse_kept(v.files, v.prepared, rel)
+    except ParseError as e:
+        out.problems.append(Problem(path=rel, reason=str(e)))
+        return None

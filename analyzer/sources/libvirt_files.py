@@ -15,10 +15,9 @@ file is shut off (inferred in `merge`).
 from __future__ import annotations
 
 from analyzer.archive.select import BYTES, Wanted
-from analyzer.model import (KIND_CONTAINER_ETC, KIND_CONTAINER_RUN, KIND_ETC, KIND_RUN, Observation, ParseError,
-                            Problem, Source)
+from analyzer.model import KIND_CONTAINER_ETC, KIND_CONTAINER_RUN, KIND_ETC, KIND_RUN, Observation, Source
 from analyzer.parsers import domain_xml
-from analyzer.sources.base import Readout, View
+from analyzer.sources.base import Readout, View, domain
 
 _XML = r"[^/]+\.xml"
 _TRIPLEO = "var/lib/config-data/%snova_libvirt/etc/libvirt/qemu/"
@@ -52,10 +51,8 @@ def read(v: View) -> Readout:
     out = Readout()
     for rel, tag in v.tags.items():
         kind, live = _KINDS[tag]
-        try:
-            d = domain_xml.parse_kept(v.files, v.prepared, rel)
-        except ParseError as e:
-            out.problems.append(Problem(path=rel, reason=str(e)))
+        d = domain(v, rel, out)
+        if d is None:
             continue
         out.observations.append(Observation(
             source=Source(kind, rel), uuid=d.uuid, domain_name=d.name, live=live, definition=d,

@@ -19,11 +19,11 @@ from typing import Any, Optional
 
 from analyzer.archive.select import BYTES, Wanted
 from analyzer.model import (KIND_PLUGIN_INACTIVE, KIND_PLUGIN_LIVE, KIND_PLUGIN_SUMMARY, IP, Flavor,
-                            Image, NovaMeta, Observation, Owner, ParseError, Person, Port, Problem,
+                            Image, NovaMeta, Observation, Owner, Person, Port, Problem,
                             Root, Source)
 from analyzer.parsers import domain_xml
 from analyzer.parsers.libvirt_state import normalize
-from analyzer.sources.base import Readout, View
+from analyzer.sources.base import Readout, View, domain
 
 _DIRS = ("sos_commands/libvirt_guests/", "sos_strings/libvirt_guests/")
 MEMBERS = (
@@ -101,10 +101,8 @@ def read(v: View) -> Readout:
         if not m:
             continue
         live = m.group("which") == "live"
-        try:
-            d = domain_xml.parse_kept(v.files, v.prepared, rel)
-        except ParseError as e:
-            out.problems.append(Problem(path=rel, reason=str(e)))
+        d = domain(v, rel, out)
+        if d is None:
             continue
         # A live dumpxml of a shut-off domain is its inactive config: only an id makes it live.
         out.observations.append(Observation(

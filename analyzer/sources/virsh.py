@@ -17,10 +17,10 @@ from __future__ import annotations
 
 import re
 from analyzer.archive.select import BYTES, Wanted
-from analyzer.model import KIND_VIRSH_DUMPXML, KIND_VIRSH_LIST, Observation, ParseError, Problem, Source
+from analyzer.model import KIND_VIRSH_DUMPXML, KIND_VIRSH_LIST, Observation, Problem, Source
 from analyzer.parsers import domain_xml
 from analyzer.parsers.libvirt_state import STATES
-from analyzer.sources.base import Readout, View
+from analyzer.sources.base import Readout, View, domain
 
 _DIRS = ("sos_commands/virsh/", "sos_commands/libvirt/")
 MEMBERS = (
@@ -58,10 +58,8 @@ def read(v: View) -> Readout:
         if not data.strip():
             out.problems.append(Problem(path=rel, reason="empty: the virsh command printed nothing"))
             continue
-        try:
-            d = domain_xml.parse_kept(v.files, v.prepared, rel)
-        except ParseError as e:
-            out.problems.append(Problem(path=rel, reason=str(e)))
+        d = domain(v, rel, out)
+        if d is None:
             continue
         out.observations.append(Observation(
             source=Source(KIND_VIRSH_DUMPXML, rel), uuid=d.uuid, domain_name=d.name, live=d.id is not None,
