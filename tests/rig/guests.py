@@ -10,6 +10,7 @@ non-ASCII and markup. `web-01` carries a VNC password that must never reach a re
 """
 
 import argparse
+import glob
 import os
 import subprocess
 import sys
@@ -87,12 +88,25 @@ def virsh(*args, check=True):
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
 
 
+QEMU_LOGS = "/var/log/libvirt/qemu"
+
+
+def forget_logs(names):
+    """The qemu logs of these domains, removed: every test run starts them again, so without this
+    a report's logs (and the events capped in them) would depend on how many runs came before."""
+    for name in names:
+        for f in glob.glob(os.path.join(QEMU_LOGS, glob.escape(name) + ".log*")):
+            os.unlink(f)
+
+
 def undefine_all():
-    out = virsh("list", "--all", "--uuid", check=False).stdout.split()
-    for uuid in out:
-        virsh("destroy", uuid, check=False)
-        virsh("undefine", "--nvram", uuid, check=False)
-        virsh("undefine", uuid, check=False)
+    out = virsh("list", "--all", "--name", check=False).stdout.split("\n")
+    names = [n.strip() for n in out if n.strip()]
+    for name in names:
+        virsh("destroy", name, check=False)
+        virsh("undefine", "--nvram", name, check=False)
+        virsh("undefine", name, check=False)
+    forget_logs(names + [g[1] for g in GUESTS + GUESTS_HOST2])
 
 
 def define(guests):
