@@ -87,7 +87,8 @@ def _safe(text: object) -> str:
 def run(argv: Optional[list[str]] = None) -> int:
     args = parser().parse_args(argv)
     from analyzer import analysis, findings
-    from analyzer.run import analyze
+    from analyzer.run import analyze, tune_gc
+    tune_gc()
 
     limits = Limits(max_member=args.max_member_size << 20, max_total=args.max_total_size << 30,
                     max_depth=args.max_depth)
@@ -187,13 +188,18 @@ def _select(doc: Document, terms: list[str]) -> bool:
 
 def _write(args: argparse.Namespace, doc: Document) -> None:
     target = args.output or ("report.html" if args.format == "html" else "-")
-    out_text = _render(args.format, doc.to_dict(), target == "-" and sys.stdout.isatty())
+    to_terminal = target == "-" and sys.stdout.isatty()
+    if args.format == "json" and not to_terminal:
+        from analyzer.render import json_out
+        pieces = json_out.render_document(doc)
+    else:
+        pieces = [_render(args.format, doc.to_dict(), to_terminal)]
     if target == "-":
-        sys.stdout.write(out_text)
+        sys.stdout.writelines(pieces)
         sys.stdout.flush()
         return
     with open(target, "w", encoding="utf-8") as f:
-        f.write(out_text)
+        f.writelines(pieces)
     _say(args, "wrote %s (%s, %s, %s)" % (target, plural(len(doc.reports), "report"),
                                           plural(len(doc.guests), "guest"), plural(len(doc.findings), "finding")))
 

@@ -168,6 +168,33 @@ def test_events_per_instance_are_capped_and_the_rest_counted(tmp_path):
     assert any("%d events of 1 instances not kept" % r.dropped_events in p.reason for p in problems)
 
 
+@pytest.mark.parametrize("order", ["newest first", "oldest first", "shuffled"])
+def test_capped_events_are_the_earliest_and_latest_whatever_the_order_of_the_files(order):
+    """Rotated files reach the scanner in archive order (often the newest first): the events kept
+    are still the earliest and the latest by time of all of them, and every other one is counted."""
+    rng = random.Random(7)
+    kinds = {"VM Paused (Lifecycle Event)": "paused", "VM Resumed (Lifecycle Event)": "resumed",
+             "Rebooting instance": "rebooted"}
+    files, every = [], []
+    for f in range(4):  # nova-compute.log.3 (the oldest) .. nova-compute.log
+        lines = []
+        for i in range(400):
+            t = T0 + 100000 * (3 - f) + 60 * i
+            msg = rng.choice(sorted(kinds))
+            lines.append(sb.oslo_line(t, "INFO", "nova.compute.manager", msg, instance=U, ctx="none"))
+            every.append((lines[-1][:23].replace(" ", "T"), kinds[msg]))
+        files.append(("var/log/nova/nova-compute.log" + (".%d" % f if f else ""), ("\n".join(lines) + "\n").encode()))
+    if order == "oldest first":
+        files.reverse()
+    elif order == "shuffled":
+        rng.shuffle(files)
+    r = scan(files, [4096, 70000])
+    every.sort()
+    want = every[:ncl.EVENTS_HEAD] + every[-ncl.EVENTS_TAIL:]
+    assert sorted((e.time, e.kind) for e in r.events) == want
+    assert r.dropped_events == len(every) - len(want)
+
+
 def test_a_run_of_migration_progress_keeps_its_first_and_last():
     lines = [sb.oslo_line(T0, "INFO", "nova.compute.manager",
                           "Took 1.92 seconds for pre_live_migration on destination host compute-2.", instance=U)]

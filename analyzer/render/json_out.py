@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from analyzer.model import Document
 
 
 def render(doc: dict[str, Any], indent: bool = False) -> str:
@@ -18,3 +21,30 @@ def render(doc: dict[str, Any], indent: bool = False) -> str:
     if indent:
         return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
     return json.dumps(doc, ensure_ascii=False, separators=(",", ":")) + "\n"
+
+
+def render_document(doc: "Document") -> list[str]:
+    """The pieces of `render(doc.to_dict())`, made one list item at a time: the dicts of one guest
+    or instance live only while it is encoded, never the whole case's at once, and the caller
+    writes the pieces without joining them (the text of a big case is tens of MB).
+
+    >>> from analyzer.model import Document, Problem
+    >>> d = Document(generated_by={"name": "x"}, errors=[Problem(path="p", reason="r")])
+    >>> "".join(render_document(d)) == render(d.to_dict())
+    True
+    """
+    from analyzer.model import plain
+
+    encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+    out = []
+    for i, (key, value) in enumerate(doc.sections()):
+        out.append(("{" if i == 0 else ",") + encode(key) + ":")
+        if isinstance(value, list):
+            out.append("[")
+            for j, item in enumerate(value):
+                out.append(("," if j else "") + encode(plain(item)))
+            out.append("]")
+        else:
+            out.append(encode(plain(value)))
+    out.append("}\n")
+    return out

@@ -49,6 +49,8 @@ _UUID = rb"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-
 # The tag, the phrase an event's message begins with (or nothing), then the rest of its line (so a
 # second tag on the same line is never matched): one search finds tagged lines and events alike.
 _TAG_LINE = re.compile(rb"\[instance: (" + _UUID + rb")\](?: (" + nova_log.PHRASES + rb"))?[^\n]*")
+# An event line: its (first) tag and the phrase its message begins with, then the rest of the line.
+_EVENT_LINE = re.compile(rb"\[instance: (" + _UUID + rb")\] (" + nova_log.PHRASES + rb")[^\n]*")
 _TIME = re.compile(rb"\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?:\.\d+)?")
 _LEVELS = (b"ERROR", b"CRITICAL")
 _LEVEL_FIELD_WITHIN = 120  # the level is the 4th field of the line's first 120 bytes (oslo.log)
@@ -83,7 +85,8 @@ class _Acc:
     """What is kept for one UUID: counts, a bounded window of lines, the earliest error lines."""
 
     __slots__ = ("uuid", "total", "n", "recent", "kept", "errors", "first_error", "last_error",
-                 "error_lines", "paths", "events", "error_events", "run", "last_error_time", "dropped")
+                 "error_lines", "paths", "events", "error_events", "run", "last_error_time", "dropped",
+                 "lo", "hi")
 
     def __init__(self, uuid: str) -> None:
         self.uuid = uuid
@@ -102,6 +105,10 @@ class _Acc:
         self.run = 0  # progress events at the end of `events`, appended one after the other
         self.last_error_time: Optional[bytes] = None  # of the last ERROR line (one traceback = one event)
         self.dropped = 0  # events not kept (over the caps)
+        # Once `events` was trimmed: an event strictly later than its HEAD-th earliest time and
+        # earlier than its TAIL-th latest can never be kept, and is counted without being built.
+        self.lo: Optional[bytes] = None
+        self.hi: Optional[bytes] = None
 
     def error(self, line: bytes) -> None:
         when = _when(line)
@@ -256,37 +263,38 @@ class NovaLogScanner:
                 if acc is not None:
                     acc.error(data[s:e] if e - s <= MAX_LINE_BYTES else data[s:s + MAX_LINE_BYTES])
                     errs.append((s, m.group(1), m.start()))
-        self._events(data, end, list(filter(_phrase_of, found)), errs)
+        if errs or any(map(_phrase_of, found)):
+            self._events(data, end, errs)
+        else:
+            self._lines += data.count(b"\n", 0, end)
         self._ring.append((data, end, counts))
         self._ring_bytes += end
         self._ring_counts.update(counts)
         while self._ring_bytes > self.RING_BYTES and len(self._ring) > 1:
             self._evict()
 
-    def _events(self, data: bytes, end: int, evs: list, errs: list) -> None:
+    def _events(self, data: bytes, end: int, errs: list) -> None:
         """Keep the events of data[:end] (whole lines) and count its lines.
 
-        `evs` are the (uuid, phrase) of the event lines in file order: each is found again by
-        searching for its own tag and phrase from the previous one on (a long needle: fast), and
-        the (few) ERROR lines are merged in; newlines are counted from one event to the next, so
-        the chunk is counted once."""
+        One `finditer` over the chunk finds the event lines (a tag, then one of the phrases, then
+        the rest of the line): its match gives the tag's offset and the line's end, so per event
+        only the line start is looked up. The (few) ERROR lines are merged in; newlines are counted
+        from one event to the next, so the chunk is counted once."""
         accs = self._acc
-        find, rfind, count = data.find, data.rfind, data.count
+        rfind, count = data.rfind, data.count
         path_i = len(self._paths) - 1
-        ln, prev, pos = self._lines, 0, 0
+        ln, prev = self._lines, 0
         errs.append((end + 1, None, 0))  # sentinel
         ei = 0
         next_err = errs[0][0]
         head_e, cap_e = EVENTS_HEAD, EVENTS_HEAD + EVENTS_TAIL + _SLACK
         cap_x = ERRORS_HEAD + ERRORS_TAIL + _SLACK
         kinds = self._kinds
-        for raw, ph in evs:
-            p = find(b"[instance: " + raw + b"] " + ph, pos, end)
-            if p < 0:  # cannot be: findall saw it
-                continue
+        for m in _EVENT_LINE.finditer(data, 0, end):
+            p = m.start()
             s = rfind(b"\n", 0, p) + 1
-            e = find(b"\n", p, end)
-            pos = e = end if e < 0 else e
+            if rfind(b"[instance: ", s, p) >= 0:  # not the line's first tag: the line is not its event
+                continue
             while next_err <= s:
                 es, eraw, tag = errs[ei]
                 ei += 1
@@ -300,20 +308,29 @@ class NovaLogScanner:
                     continue
                 if acc is not None:
                     self._error_event(acc, data, es, tag, end, path_i, ln + 1, cap_x)
-            ln += count(b"\n", prev, s)
-            prev = s
+            raw, ph = m.groups()
             acc = accs.get(raw)
             if acc is None:
                 continue
-            line = data[s:min(e, s + EVENT_LINE_BYTES)]
             kind = kinds.get(ph)
             if kind is None:
                 kind = nova_log.kind_of_phrase(ph)
                 if len(kinds) < 4096:
                     kinds[ph] = kind
+            lo = acc.lo
+            if lo is not None and kind != _PROGRESS and lo < data[s:s + 23] < acc.hi:
+                acc.dropped += 1
+                acc.run = 0
+                continue
+            ln += count(b"\n", prev, s)
+            prev = s
+            e = m.end()
+            line = data[s:e] if e - s <= EVENT_LINE_BYTES else data[s:s + EVENT_LINE_BYTES]
             kept = acc.events
             if kind == _PROGRESS:
                 if acc.run >= 2:  # a run of progress lines keeps its first and its last
+                    if lo is not None and kept[-1][0] <= lo:  # it may have been one of the earliest
+                        acc.lo = None
                     kept[-1] = (line[:23], path_i, ln + 1, kind, line, p - s + 49)
                     continue
                 acc.run += 1
@@ -354,6 +371,8 @@ class NovaLogScanner:
         if n > 0:
             del kept[head:head + n]
             acc.dropped += n
+            if kept is acc.events:
+                acc.lo, acc.hi = kept[head - 1][0], kept[-tail][0]
 
     def _evict(self) -> None:
         """Take the oldest chunk out of the ring, keeping the lines that may be among the last."""
