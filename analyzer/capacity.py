@@ -21,6 +21,7 @@ from analyzer.parsers import iscsiadm, nova_conf
 
 ACTIVE = {"running", "paused", "idle", "blocked", "in shutdown", "pmsuspended"}
 _MPATH_ID = re.compile(r"/dev/disk/by-id/dm-uuid-mpath-(?P<wwid>\S+)")
+_LSBLK_NAMES = re.compile(r"/dev/(?:mapper/)?[^/]+")
 
 
 def placement_of(d: DomainDef, nova: Optional[NovaMeta]) -> Optional[Placement]:
@@ -168,17 +169,20 @@ def disk_device(source: str, host_data: dict[str, Any]) -> Optional[DiskDevice]:
     entries = dev["entries"] if dev else {}
     known = {p: name for name, b in (blk["devices"].items() if blk else ()) for p in b.paths()}
     by_path = iscsiadm.parse_by_path(source)
-    if dev is None and blk is None and not (iscsi is not None and by_path):
-        return None
     present: Optional[bool] = None
     listing = None
-    if dev is not None or blk is not None:
-        target = (entries.get(source, (None, None))[1] or "")
-        # a link's target ("../../dm-2") names the device lsblk knows
-        resolved = "/dev/" + target.rsplit("/", 1)[-1] if target else None
-        in_lsblk = source in known or (resolved in known if resolved else False)
+    target = (entries.get(source, (None, None))[1] or "")
+    # a link's target ("../../dm-2") names the device lsblk knows
+    resolved = "/dev/" + target.rsplit("/", 1)[-1] if target else None
+    in_lsblk = source in known or (resolved in known if resolved else False)
+    if dev is not None:
         present = source in entries or in_lsblk
-        listing = dev["path"] if dev is not None and (source in entries or not in_lsblk) else blk["path"]
+        listing = dev["path"] if source in entries or not in_lsblk else blk["path"]
+    elif blk is not None and _LSBLK_NAMES.fullmatch(source):
+        # lsblk knows kernel names and /dev/mapper names only: of a by-id link it says nothing
+        present, listing = in_lsblk, blk["path"]
+    if present is None and not (iscsi is not None and by_path):
+        return None
     out = DiskDevice(path=source, present=present, listing=listing,
                      multipath=_multipath(source, entries, host_data, known))
     if iscsi is not None and by_path:
