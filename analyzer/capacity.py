@@ -15,12 +15,13 @@ from __future__ import annotations
 import re
 from typing import Any, Optional
 
-from analyzer.model import (Capacity, Committed, DiskDevice, DomainDef, Guest, MultipathInfo,
+from analyzer.model import (Capacity, Committed, DiskDevice, DomainDef, Guest, IscsiInfo, MultipathInfo,
                             NovaMeta, OvsPort, Placement, Report)
-from analyzer.parsers import nova_conf
+from analyzer.parsers import iscsiadm, nova_conf
 
 ACTIVE = {"running", "paused", "idle", "blocked", "in shutdown", "pmsuspended"}
 _MPATH_ID = re.compile(r"/dev/disk/by-id/dm-uuid-mpath-(?P<wwid>\S+)")
+_LSBLK_NAMES = re.compile(r"/dev/(?:mapper/)?[^/]+")
 
 
 def placement_of(d: DomainDef, nova: Optional[NovaMeta]) -> Optional[Placement]:
@@ -144,17 +145,9 @@ def annotate(report: Report, guests: list[Guest], host_data: dict[str, Any]) -> 
                 else:
                     nic.ovs_missing_reason = ("no OVS interface named %s, with iface-id %s or attached-mac %s"
                                               % (nic.target_dev or "?", nic.interface_id or "?", nic.mac or "?"))
-    dev = host_data.get("dev")
-    maps = (host_data.get("multipath") or {}).get("maps") or []
-    if dev is not None:
-        entries = dev["entries"]
-        for g in guests:
-            for d in g.disks:
-                if not (d.source or "").startswith("/dev/"):
-                    continue
-                d.device = DiskDevice(path=d.source, present=d.source in entries,  # type: ignore[arg-type]
-                                           multipath=_multipath(d.source or "", entries, maps),
-                                           listing=dev["path"])
+    for g in guests:
+        for d in g.disks:
+            d.device = disk_device(d.source or "", host_data)
     finish(report, guests)
 
 
@@ -166,11 +159,65 @@ def _ovs_candidate(g: Guest, nic) -> bool:
             and (nic.target_dev or "").startswith("tap"))
 
 
-def _multipath(source: str, entries: dict, maps: list) -> Optional[MultipathInfo]:
+def disk_device(source: str, host_data: dict[str, Any]) -> Optional[DiskDevice]:
+    """The device behind a `/dev/...` disk source as the report shows it: in the /dev listing or
+    lsblk, its multipath map (multipath -ll, else lsblk's mpath and its paths), its iSCSI session.
+    None when the source is no /dev path or the report has none of those files."""
+    if not source.startswith("/dev/"):
+        return None
+    dev, blk, iscsi = host_data.get("dev"), host_data.get("lsblk"), host_data.get("iscsi")
+    entries = dev["entries"] if dev else {}
+    known = {p: name for name, b in (blk["devices"].items() if blk else ()) for p in b.paths()}
+    by_path = iscsiadm.parse_by_path(source)
+    present: Optional[bool] = None
+    listing = None
+    target = (entries.get(source, (None, None))[1] or "")
+    # a link's target ("../../dm-2") names the device lsblk knows
+    resolved = "/dev/" + target.rsplit("/", 1)[-1] if target else None
+    in_lsblk = source in known or (resolved in known if resolved else False)
+    if dev is not None:
+        present = source in entries or in_lsblk
+        listing = dev["path"] if source in entries or not in_lsblk else blk["path"]
+    elif blk is not None and _LSBLK_NAMES.fullmatch(source):
+        # lsblk knows kernel names and /dev/mapper names only: of a by-id link it says nothing
+        present, listing = in_lsblk, blk["path"]
+    if present is None and not (iscsi is not None and by_path):
+        return None
+    out = DiskDevice(path=source, present=present, listing=listing,
+                     multipath=_multipath(source, entries, host_data, known))
+    if iscsi is not None and by_path:
+        out.iscsi, out.iscsi_missing_reason = _iscsi(by_path, iscsi)
+    return out
+
+
+def _iscsi(by_path: tuple[str, str, int], iscsi: dict) -> tuple[Optional[IscsiInfo], Optional[str]]:
+    portal, iqn, lun = by_path
+    to_target = [s for s in iscsi["sessions"] if s.target == iqn]
+    if not to_target:
+        return None, "no iSCSI session to %s" % iqn
+    s = next((s for s in to_target if portal in (s.portal, s.persistent_portal)), to_target[0])
+    disk, disk_state = s.luns.get(lun, (None, None))
+    return IscsiInfo(target=iqn, portal=s.portal, state=s.state, disk=disk, disk_state=disk_state,
+                     source=iscsi["path"]), None
+
+
+def _multipath(source: str, entries: dict, host_data: dict[str, Any], known: dict[str, str]) -> Optional[MultipathInfo]:
     target = entries.get(source, (None, None))[1] or ""
     m = _MPATH_ID.fullmatch(source)
-    for mp in maps:
+    mp_data = host_data.get("multipath")
+    for mp in (mp_data or {}).get("maps") or []:
         if (m and m.group("wwid") == mp.wwid) or source in ("/dev/mapper/" + mp.name, "/dev/" + mp.dm) \
                 or target.rsplit("/", 1)[-1] == mp.dm:
-            return MultipathInfo(name=mp.name, paths_active=mp.paths_active, paths_total=mp.paths_total)
-    return None
+            return MultipathInfo(name=mp.name, paths_active=mp.paths_active, paths_total=mp.paths_total,
+                                 paths=list(mp.paths), source=mp_data["path"])
+    blk = host_data.get("lsblk")
+    if mp_data is not None or blk is None:
+        return None  # multipath -ll, where the report has it, is the whole account of the maps
+    resolved = "/dev/" + target.rsplit("/", 1)[-1] if target else ""
+    name = known.get(source) or known.get(resolved)
+    b = blk["devices"].get(name) if name else None
+    if b is None or b.type != "mpath":
+        return None
+    # lsblk names a map's paths, not their state
+    return MultipathInfo(name=b.name, paths_active=None, paths_total=len(b.parents), paths=list(b.parents),
+                         source=blk["path"])

@@ -20,6 +20,7 @@ from analyzer import describe
 from analyzer.capacity import ACTIVE, dedicated, guest_nodes, page_kib
 from analyzer.model import Evidence, Finding, Guest, Report
 from analyzer.parsers.cpuset import format_cpu_list
+from analyzer.sources.block_devices import ISCSI_SESSIONS
 from analyzer.sources.ovs import LIST as OVS_LIST
 
 _name, _host, _src = describe.name, describe.host, describe.source
@@ -35,7 +36,8 @@ FEEDS = {
     "processor": "the host's CPUs (capacity, host-overcommit)",
     "memory": "the host's memory and hugepages (capacity, hugepages-short)",
     "numa": "the NUMA nodes and their hugepages (hugepages-short)",
-    "block": "the /dev listing (disk-device-missing)", "multipath": "multipath maps (disk-device-missing)",
+    "block": "the /dev listing and lsblk (disk-device-missing)", "multipath": "multipath maps (disk-device-missing)",
+    "iscsi": "the iSCSI sessions (disk-device-missing)",
 }
 
 
@@ -142,7 +144,10 @@ def hugepages_short(reports: dict[str, Report], guests: list[Guest]) -> Iterable
             demand[(where[0], kib)].append((g, pages))
             if g.state in ACTIVE:
                 continue
-            free = sum(nodes[i].hugepages.get(str(kib), {}).get("free", 0) for i in where)
+            counts = [nodes[i].hugepages.get(str(kib), {}) for i in where]
+            if any(c and "free" not in c for c in counts):
+                continue  # a node whose free count the report does not hold (capabilities: totals only)
+            free = sum(c.get("free", 0) for c in counts)
             if pages > free:
                 short.add(g.uuid)
                 yield Finding(
@@ -155,7 +160,10 @@ def hugepages_short(reports: dict[str, Report], guests: list[Guest]) -> Iterable
                               Evidence(cap.sources.get("numa_nodes"), "free %d KiB hugepages on node %s"
                                        % (kib, format_cpu_list(where)), free)])
         for (node, kib), users in sorted(demand.items()):
-            total = nodes[node].hugepages.get(str(kib), {}).get("total", 0)
+            counts = nodes[node].hugepages.get(str(kib), {})
+            if counts and "total" not in counts:
+                continue
+            total = counts.get("total", 0)
             need = sum(p for _, p in users)
             if need <= total or all(g.uuid in short for g, _ in users):
                 continue
@@ -246,27 +254,39 @@ def port_not_plugged(reports: dict[str, Report], guests: list[Guest]) -> Iterabl
 
 
 def disk_device_missing(reports: dict[str, Report], guests: list[Guest]) -> Iterable[Finding]:
-    """A block-device disk whose /dev path is gone, or whose multipath map has no active path."""
+    """A block-device disk whose /dev path is gone, whose multipath map has no active path, or
+    whose iSCSI session is absent or not logged in."""
     for g in guests:
         for d in g.disks:
             dev = d.device
             if dev is None:
                 continue
-            if not dev.present:
-                why = "%s is not in the report's /dev listing" % dev.path
+            why, ev = [], []
+            if dev.present is False:
+                why.append("%s is not in the report's %s" % (dev.path, "lsblk" if "lsblk" in (dev.listing or "")
+                                                             else "/dev listing"))
+                ev.append(Evidence(dev.listing, "present in /dev listing", dev.present))
             elif dev.multipath is not None and dev.multipath.paths_active == 0:
-                why = "its multipath map %s has no active path (0 of %d)" % (dev.multipath.name, dev.multipath.paths_total)
-            else:
+                why.append("its multipath map %s has no active path (0 of %d)" % (dev.multipath.name,
+                                                                                  dev.multipath.paths_total))
+                ev.append(Evidence(dev.multipath.source, "multipath %s paths active" % dev.multipath.name, 0))
+            if dev.iscsi_missing_reason:
+                why.append(dev.iscsi_missing_reason)
+                ev.append(Evidence(ISCSI_SESSIONS, "iSCSI sessions", dev.iscsi_missing_reason))
+            elif dev.iscsi is not None and dev.iscsi.state not in (None, "LOGGED_IN"):
+                why.append("its iSCSI session to %s (%s) is %s, not LOGGED_IN"
+                           % (dev.iscsi.target, dev.iscsi.portal or "?", dev.iscsi.state))
+                ev.append(Evidence(dev.iscsi.source, "iSCSI Session State", dev.iscsi.state))
+            if not why:
                 continue
             active = g.state in ACTIVE
             yield Finding(
                 code="disk-device-missing", severity="critical" if active else "warning",
                 message="%s on %s: disk %s: %s; %s." % (
-                    _name(g), _host(g), d.target or "?", why,
+                    _name(g), _host(g), d.target or "?", "; ".join(why),
                     "the guest's I/O to it fails" if active else "the guest cannot start with it"),
                 guests=[g.uuid], hosts=[_host(g)],
-                evidence=[Evidence(_src(g), "disk %s source" % (d.target or "?"), d.source),
-                          Evidence(dev.listing, "present in /dev listing", dev.present)])
+                evidence=[Evidence(_src(g), "disk %s source" % (d.target or "?"), d.source)] + ev)
 
 
 def collection_incomplete(reports: dict[str, Report], guests: list[Guest]) -> Iterable[Finding]:

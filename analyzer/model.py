@@ -60,16 +60,36 @@ class Disk:
 @dataclass
 class MultipathInfo:
     name: str  # alias (mpatha) or WWID
-    paths_active: int = 0
+    # None: lsblk gave the map (multipath -ll is missing), and lsblk does not say a path's state
+    paths_active: Optional[int] = 0
     paths_total: int = 0
+    paths: list[str] = field(default_factory=list)  # the path devices: sdb, sdd
+    source: Optional[str] = None  # the report member: multipath -ll, else lsblk
+
+
+@dataclass
+class IscsiInfo:
+    """The iSCSI session behind a /dev/disk/by-path/ip-...-iscsi-IQN-lun-N disk."""
+
+    target: str  # IQN
+    portal: Optional[str] = None  # ADDR:PORT of the session
+    state: Optional[str] = None  # iSCSI Session State: LOGGED_IN, FAILED, FREE
+    disk: Optional[str] = None  # the SCSI disk the session gives for the disk's LUN (sdb)
+    disk_state: Optional[str] = None  # that disk's state: running, offline, blocked, ...
+    source: Optional[str] = None  # the report member
 
 
 @dataclass
 class DiskDevice:
     path: str
-    present: bool
+    # None: the report has neither the /dev listing nor lsblk (only iSCSI data said something)
+    present: Optional[bool]
     multipath: Optional[MultipathInfo] = None
     listing: Optional[str] = None  # the report member that says present or not
+    # The session of an iSCSI by-path disk; None without iSCSI data, or when the session is
+    # absent, and then iscsi_missing_reason says so.
+    iscsi: Optional[IscsiInfo] = None
+    iscsi_missing_reason: Optional[str] = None
 
 
 @dataclass

@@ -79,6 +79,7 @@ class GuestSpec:
     domain_id: Optional[int] = None      # libvirt id when active; None -> derived from the name
     pid: Optional[int] = None            # qemu pid in <domstatus>; None -> derived
     nova_log_errors: list = field(default_factory=list)   # ERROR messages logged for this instance
+    block_disks: list = field(default_factory=list)  # /dev paths: block disks vdb, vdc, ... (Nova's volumes)
 
     def __post_init__(self) -> None:
         if self.ports is None:
@@ -311,6 +312,13 @@ def domain_xml(g: GuestSpec, *, live: bool, secure: bool = True, _indent: str = 
               f"{ind[3]}<driver name='qemu' type='qcow2' cache='none'/>",
               f"{ind[3]}<source file='{inst_dir}/disk'" + (" index='1'/>" if live else "/>"),
               f"{ind[3]}<target dev='vda' bus='virtio'/>"] + alias("virtio-disk0") + [addr(), f"{ind[2]}</disk>"]
+    for i, dev in enumerate(g.block_disks):
+        o += [f"{ind[2]}<disk type='block' device='disk'>",
+              f"{ind[3]}<driver name='qemu' type='raw' cache='none' io='native'/>",
+              f"{ind[3]}<source dev='{_esc(dev)}'/>",
+              f"{ind[3]}<target dev='vd{chr(ord('b') + i)}' bus='virtio'/>",
+              f"{ind[3]}<serial>{seed_uuid('blockvol', g.uuid, i)}</serial>"] + alias("virtio-disk%d" % (i + 1)) + [
+            addr(), f"{ind[2]}</disk>"]
     o += [f"{ind[2]}<controller type='usb' index='0' model='piix3-uhci'>"] + alias("usb") + [
         f"{ind[3]}<address type='pci' domain='0x0000' bus='0x00' slot='0x01' function='0x2'/>",
         f"{ind[2]}</controller>"]

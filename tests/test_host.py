@@ -10,15 +10,17 @@ import pytest
 
 from analyzer import capacity, host_findings
 from analyzer.cli import main
-from analyzer.model import (Capacity, Collection, Disk, DiskDevice, Guest, Interface, MultipathInfo,
+from analyzer.model import (Capacity, Collection, Disk, DiskDevice, Guest, Interface, MultipathInfo, ParseError,
                             NumaNode, OvsPort, Placement, PluginTrouble, Report)
-from analyzer.parsers import (cpuset, ls_recursive, lscpu, meminfo, multipath, nova_conf, ovs_vsctl)
-from analyzer.sources import host_resources, sos_run
+from analyzer.parsers import (cpuset, iscsiadm, ls_recursive, lsblk, lscpu, meminfo, multipath, nova_conf,
+                              ovs_vsctl, virsh_capabilities)
+from analyzer.sources import block_devices, host_resources, sos_run
 from analyzer.sources.base import View
 from tests.sosbuilder import GuestSpec, HostSpec, write_tarball, write_tree
 
 DATA = Path(__file__).parent / "data" / "host"
-MODULES = (cpuset, ls_recursive, lscpu, meminfo, multipath, nova_conf, ovs_vsctl, capacity, host_findings)
+MODULES = (cpuset, ls_recursive, lscpu, meminfo, multipath, nova_conf, ovs_vsctl, capacity, host_findings,
+           virsh_capabilities, lsblk, iscsiadm)
 
 
 @pytest.mark.parametrize("module", MODULES, ids=lambda m: m.__name__)
@@ -299,3 +301,206 @@ def test_nova_conf_secrets_never_in_any_output(tmp_path):
         assert not [s for s in secrets if s in out], fmt
     doc = json.loads(_run(top, "json", tmp_path))
     assert doc["reports"][0]["capacity"]["cpu_dedicated_set"] == [1]
+
+
+# virsh capabilities, lsblk, iSCSI ----------------------------------------------------------------
+
+def test_capabilities_real():
+    (cell,) = virsh_capabilities.parse_capabilities((DATA / "virsh_-r_capabilities").read_bytes())
+    assert cell.id == 0 and cell.cpus == [0, 1] and cell.memory_kib > 0
+    assert cell.hugepages == {"2048": 40, "1048576": 0}  # the 4 KiB system pages are not hugepages
+
+
+@pytest.mark.parametrize("doc, reason", [
+    (b"<!DOCTYPE c [<!ENTITY a 'aaaa'><!ENTITY b '&a;&a;'>]><capabilities>&b;</capabilities>", "has a DTD"),
+    (b"<capabilities><host>", "malformed XML"),
+    (b"<domain/>", "not a libvirt capabilities document"),
+])
+def test_capabilities_hostile_is_one_parse_error(doc, reason):
+    with pytest.raises(ParseError, match=reason):
+        virsh_capabilities.parse_capabilities(doc)
+
+
+def _caps_view(extra):
+    files = {"sos_commands/virsh/virsh_-r_capabilities": _text("virsh_-r_capabilities"), **extra}
+    v = _view(files)
+    v.tags = {k: ("numa_node" if k.startswith("sys/devices") else "sys_hugepages" if k.startswith("sys/kernel")
+                  else "cpu_info") for k in files}
+    return v
+
+
+def test_capabilities_fill_nodes_without_sysfs_node_files():
+    v = _caps_view({"proc/meminfo": _text("meminfo"),
+                    "sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages": "40\n",
+                    "sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages": "24\n"})
+    cap = host_resources.read(v).facts["capacity"]
+    (n,) = cap.numa_nodes
+    # one cell: libvirt's totals, the host-wide free count is that cell's
+    assert n.cpus == [0, 1] and n.memory_mb == 5597388 // 1024
+    assert n.hugepages == {"2048": {"total": 40, "free": 24}, "1048576": {"total": 0}}
+    assert cap.sources["numa_nodes"] == "sos_commands/virsh/virsh_-r_capabilities"
+    assert cap.cpus == 2 and cap.sources["cpus"] == "sos_commands/virsh/virsh_-r_capabilities"
+    assert cap.memory_mb == meminfo.parse_meminfo(_text("meminfo"))["MemTotal"] // 1024  # meminfo wins
+
+
+def test_sysfs_and_lscpu_win_over_capabilities():
+    sysfs = {"sys/devices/system/node/node0/cpulist": "0\n",
+             "sys/devices/system/node/node0/hugepages/hugepages-2048kB/nr_hugepages": "8\n",
+             "sys/devices/system/node/node0/hugepages/hugepages-2048kB/free_hugepages": "2\n"}
+    cap = host_resources.read(_caps_view(sysfs)).facts["capacity"]
+    assert [(n.cpus, n.hugepages) for n in cap.numa_nodes] == [([0], {"2048": {"total": 8, "free": 2}})]
+    cap = host_resources.read(_caps_view({"sos_commands/processor/lscpu": "CPU(s): 2\nNUMA node0 CPU(s): 1\n"})
+                              ).facts["capacity"]
+    (n,) = cap.numa_nodes
+    assert n.cpus == [1] and n.hugepages["2048"] == {"total": 40}  # CPUs from lscpu, pages from libvirt
+    assert cap.sources["numa_nodes"].startswith("sos_commands/processor/lscpu (CPUs)")
+
+
+def test_bad_capabilities_is_a_problem_and_the_rest_counts():
+    v = _view({"sos_commands/virsh/virsh_-r_capabilities": "<capabilities><host>",
+               "sos_commands/processor/lscpu": "CPU(s): 2\n"})
+    v.tags = {k: "cpu_info" for k in v.files}
+    out = host_resources.read(v)
+    assert out.facts["capacity"].cpus == 2
+    assert [p.path for p in out.problems] == ["sos_commands/virsh/virsh_-r_capabilities"]
+
+
+def test_hugepages_short_does_not_judge_an_unknown_free_count():
+    two = _cap(numa_nodes=[NumaNode(id=0, cpus=[0, 1], hugepages={"2048": {"total": 40}}),
+                           NumaNode(id=1, cpus=[2, 3], hugepages={"2048": {"total": 40}})])
+    off = _g("o", state="shut off", placement=Placement(hugepage_kib=2048, numa_nodes=[0]))
+    assert _codes(_report(two), [off]) == []  # free unknown: nothing said
+    off.memory_mb = 128  # 64 pages > the node's 40 in total: that is known
+    assert _codes(_report(two), [off]) == [("hugepages-short", "warning", ["u-o"])]
+
+
+def test_lsblk_real():
+    devs = lsblk.parse_lsblk(_text("lsblk"))
+    assert [(d.name, d.type, d.maj_min, d.parents) for d in devs.values()] == [
+        ("loop0", "loop", "7:0", []), ("zram0", "disk", "253:0", []), ("vda", "disk", "254:0", [])]
+    assert devs["zram0"].paths() == ["/dev/zram0"]  # major 253 here is zram, not device-mapper
+
+
+def test_lsblk_ascii_tree_and_old_dm_names():
+    devs = lsblk.parse_lsblk("NAME MAJ:MIN RM SIZE RO TYPE MOUNTPOINT\n"
+                             "sdg     8:96   0  600G  0 disk\n`-mpathh (dm-13)  253:13 0 600G 0 mpath\n"
+                             "sdh     8:112  0  600G  0 disk\n`-mpathh (dm-13)  253:13 0 600G 0 mpath\n"
+                             "vda   252:0 0 10G 0 disk\n|-vda1 252:1 0 1G 0 part /boot\n`-vda2 252:2 0 9G 0 part\n"
+                             "  |-rhel-root 253:0 0 7G 0 lvm /\n  `-rhel-swap 253:1 0 1G 0 lvm [SWAP]\n")
+    assert devs["mpathh"].parents == ["sdg", "sdh"] and devs["mpathh"].paths() == ["/dev/dm-13", "/dev/mapper/mpathh"]
+    assert devs["rhel-swap"].parents == ["vda2"] and devs["vda2"].parents == ["vda"]
+    assert "/dev/dm-1" in devs["rhel-swap"].paths()
+
+
+def _block(files):
+    v = _view(files)
+    v.tags = {k: "iscsi" if "iscsi" in k else "dev_listing" for k in files}
+    return block_devices.read(v).host_data
+
+
+_TREE = ("NAME        MAJ:MIN RM  SIZE RO TYPE  MOUNTPOINTS\nsdb           8:16   0    5G  0 disk\n"
+         "└─mpatha    253:2    0    5G  0 mpath\nsdd           8:48   0    5G  0 disk\n"
+         "└─mpatha    253:2    0    5G  0 mpath\nsde           8:64   0    5G  0 disk\n")
+
+
+def test_lsblk_known_device_is_present_without_the_dev_listing():
+    hd = _block({"sos_commands/block/lsblk": _TREE})
+    g = _g("a", disks=[Disk(target="vdb", source_type="block", source="/dev/sde"),
+                       Disk(target="vdc", source_type="block", source="/dev/mapper/mpatha"),
+                       Disk(target="vdd", source_type="block", source="/dev/sdz")])
+    capacity.annotate(Report(id="r1", path="x"), [g], hd)
+    sde, mp, sdz = (d.device for d in g.disks)
+    assert sde.present is True and sde.listing == "sos_commands/block/lsblk" and sde.multipath is None
+    # no multipath -ll: the map's paths come from lsblk, whose output has no path states
+    assert mp.present is True and (mp.multipath.name, mp.multipath.paths, mp.multipath.paths_active) == (
+        "mpatha", ["sdb", "sdd"], None)
+    assert sdz.present is False
+    got = _codes(_report(), [g])
+    assert got == [("disk-device-missing", "critical", ["u-a"])]
+    (f,) = [f for c in host_findings.CHECKS for f in c(_report(), [g])]
+    assert "/dev/sdz is not in the report's lsblk" in f.message and "vdb" not in f.message
+
+
+def test_listing_absent_entry_but_lsblk_has_it_is_present():
+    hd = _block({"sos_commands/block/lsblk": _TREE,
+                 "sos_commands/block/ls_-lanR_.dev": "/dev:\nbrw-rw----  1 0 6   8,  16 Dec  2 05:37 sdb\n"})
+    g = _g("a", disks=[Disk(target="vdb", source="/dev/dm-2"), Disk(target="vdc", source="/dev/sdb")])
+    capacity.annotate(Report(id="r1", path="x"), [g], hd)
+    assert [(d.device.present, d.device.listing) for d in g.disks] == [
+        (True, "sos_commands/block/lsblk"), (True, "sos_commands/block/ls_-lanR_.dev")]
+    assert g.disks[0].device.multipath.name == "mpatha"
+
+
+def test_no_listing_no_lsblk_no_iscsi_is_no_device():
+    g = _g("a", disks=[Disk(target="vdb", source="/dev/sdb")])
+    capacity.annotate(Report(id="r1", path="x"), [g], _block({"sos_commands/block/lsblk": "lsblk: failed\n"}))
+    assert g.disks[0].device is None
+
+
+def test_iscsiadm_no_sessions_real_and_iscsid_failure_says_nothing():
+    assert _block({block_devices.ISCSI_SESSIONS: "iscsiadm: No active sessions.\n"})["iscsi"]["sessions"] == []
+    # what iscsiadm prints when it cannot read the sessions: no account of them, so no absence
+    assert "iscsi" not in _block({block_devices.ISCSI_SESSIONS: "iscsiadm: can not connect to iSCSI daemon (111)!\n"})
+
+
+IQN = "iqn.2010-10.org.openstack:volume-5b0c4d5e-0000-4000-8000-000000000013"
+BY_PATH = "/dev/disk/by-path/ip-192.0.2.10:3260-iscsi-%s-lun-1" % IQN
+
+
+def _session(state="LOGGED_IN", disk_state="running"):
+    return ("iSCSI Transport Class version 2.0-870\nversion 2.1.8\nTarget: %s (non-flash)\n"
+            "\tCurrent Portal: 192.0.2.10:3260,1\n\tPersistent Portal: 192.0.2.10:3260,1\n"
+            "\t\t**********\n\t\tInterface:\n\t\t**********\n\t\tIface Name: default\n\t\tSID: 1\n"
+            "\t\tiSCSI Connection State: LOGGED IN\n\t\tiSCSI Session State: %s\n"
+            "\t\tInternal iscsid Session State: NO CHANGE\n\t\t************************\n"
+            "\t\tAttached SCSI devices:\n\t\t************************\n\t\tHost Number: 3\tState: running\n"
+            "\t\tscsi3 Channel 00 Id 0 Lun: 0\n\t\tscsi3 Channel 00 Id 0 Lun: 1\n"
+            "\t\t\tAttached scsi disk sdb\t\tState: %s\n" % (IQN, state, disk_state))
+
+
+def _iscsi_doc(tmp_path, session_text, listing=True):
+    host = HostSpec(guests=[GuestSpec(uuid="00000013-0000-4000-8000-000000000001", domain_name="instance-13",
+                                      display_name="vol-vm", block_disks=[BY_PATH])])
+    extra = {"sos_commands/iscsi/iscsiadm_-m_session_-P_3": session_text}
+    if listing:
+        extra["sos_commands/block/ls_-lanR_.dev"] = (
+            "/dev/disk/by-path:\nlrwxrwxrwx  1 0 0 9 Dec  2 05:37 ip-192.0.2.10:3260-iscsi-%s-lun-1 -> ../../sdb\n" % IQN)
+    top = write_tree(host, tmp_path / "tree", extra=extra)
+    out = tmp_path / "guest.txt"
+    assert main(["--format", "text", "-o", str(out), "-q", "--guest", "vol-vm", str(top)]) == 0
+    return json.loads(_run(top, "json", tmp_path)), out.read_text()
+
+
+def test_iscsi_session_logged_in_no_finding(tmp_path):
+    doc, text = _iscsi_doc(tmp_path, _session())
+    (disk,) = [d for d in doc["guests"][0]["disks"] if d["target"] == "vdb"]
+    assert disk["device"]["iscsi"] == {"target": IQN, "portal": "192.0.2.10:3260", "state": "LOGGED_IN",
+                                       "disk": "sdb", "disk_state": "running",
+                                       "source": "sos_commands/iscsi/iscsiadm_-m_session_-P_3"}
+    assert disk["device"]["present"] is True and disk["device"]["iscsi_missing_reason"] is None
+    assert [f for f in doc["findings"] if f["code"] == "disk-device-missing"] == []
+    assert "iSCSI %s at 192.0.2.10:3260 LOGGED_IN disk sdb running" % IQN in text
+
+
+def test_iscsi_session_absent_for_a_running_guest_is_critical_naming_the_iqn(tmp_path):
+    doc, text = _iscsi_doc(tmp_path, "iscsiadm: No active sessions.\n", listing=False)
+    (disk,) = [d for d in doc["guests"][0]["disks"] if d["target"] == "vdb"]
+    assert disk["device"]["iscsi"] is None and disk["device"]["present"] is None
+    (f,) = [f for f in doc["findings"] if f["code"] == "disk-device-missing"]
+    assert f["severity"] == "critical" and "no iSCSI session to %s" % IQN in f["message"]
+    assert "sos_commands/iscsi/iscsiadm_-m_session_-P_3" in {e["path"] for e in f["evidence"]}
+    assert "no iSCSI session to %s" % IQN in text
+
+
+def test_iscsi_session_failed_is_a_finding(tmp_path):
+    doc, _ = _iscsi_doc(tmp_path, _session(state="FAILED", disk_state="blocked"))
+    (f,) = [f for f in doc["findings"] if f["code"] == "disk-device-missing"]
+    assert "is FAILED, not LOGGED_IN" in f["message"]
+
+
+def test_iscsi_html_shows_the_session(tmp_path):
+    host = HostSpec(guests=[GuestSpec(uuid="00000013-0000-4000-8000-000000000001", domain_name="instance-13",
+                                      display_name="vol-vm", block_disks=[BY_PATH])])
+    top = write_tree(host, tmp_path / "tree", extra={"sos_commands/iscsi/iscsiadm_-m_session_-P_3": _session()})
+    page = _run(top, "html", tmp_path)
+    assert "LOGGED_IN" in page and IQN in page

@@ -1,6 +1,7 @@
 """The host findings on real sos reports (4.0 and 4.9.1) of a real host: libvirtd with pinned,
-NUMA-tuned, hugepage-backed guests, Open vSwitch on the dummy datapath, a block device, a
-nova.conf with secrets (tests/rig/hostrig.py). A broken host gets each finding; the same host put
+NUMA-tuned, hugepage-backed guests, Open vSwitch on the dummy datapath, block devices, an
+iSCSI by-path disk with no session (open-iscsi, no kernel iSCSI here), a nova.conf with secrets
+(tests/rig/hostrig.py). A broken host gets each finding; the same host put
 right gets none of them.
 
 Needs root and `make rig` (libvirtd, Open vSwitch, both sos trees): skips without them, fails
@@ -73,7 +74,12 @@ def test_broken_host_each_finding(archives, version, tmp_path):
     assert sorted(_by(doc, "port-not-plugged")) == sorted([("critical", [U["host13-noport"]]),
                                                           ("critical", [U["host13-badport"]])])
     assert sorted(_by(doc, "disk-device-missing")) == sorted([("critical", [U["host13-nodisk"]]),
+                                                             ("critical", [U["host13-iscsi"]]),
                                                              ("warning", [U["host13-outside"]])])
+    (sc,) = [f for f in doc["findings"] if f["code"] == "disk-device-missing" and U["host13-iscsi"] in f["guests"]]
+    # sos's iscsi plugin ran the real iscsiadm: "No active sessions."
+    assert "no iSCSI session to %s" % hostrig.ISCSI_IQN in sc["message"]
+    assert "sos_commands/iscsi/iscsiadm_-m_session_-P_3" in {e["path"] for e in sc["evidence"]}
     (over,) = [f for f in doc["findings"] if f["code"] == "host-overcommit"]
     assert over["guests"] == [] and over["hosts"] == ["compute-13"]
     assert "cpu_dedicated_set" in over["message"] and "cpu_allocation_ratio 1" in over["message"]
@@ -114,6 +120,51 @@ def test_capacity_placement_ovs_and_devices_from_the_real_report(archives, versi
     assert eth["vm_uuid"] == U["host13-eth"] and eth["attached_mac"] == hostrig.mac(2)
     (disk,) = [d for d in a["disks"] if d["target"] == "vdb"]
     assert disk["device"]["path"] == hostrig.BLOCK_LINK and disk["device"]["present"] is True
+    assert disk["device"]["iscsi"] is None and disk["device"]["iscsi_missing_reason"] is None  # not an iSCSI path
+
+
+def _extracted(archives, scenario, version, tmp_path):
+    """The report as a directory, to take files out of it."""
+    with tarfile.open(archives[(scenario, version)]) as tar:
+        tar.extractall(tmp_path / "x")
+    (top,) = (tmp_path / "x").iterdir()
+    return top
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_real_report_holds_capabilities_lsblk_and_iscsi(archives, version, tmp_path):
+    top = _extracted(archives, "healthy", version, tmp_path)
+    assert (top / "sos_commands/virsh/virsh_-r_capabilities").read_text().startswith("<capabilities>")
+    assert "TYPE" in (top / "sos_commands/block/lsblk").read_text()
+    assert (version == "4.9.1") == (top / "sos_commands/block/lsblk_-O_-P").exists()
+    assert (top / "sos_commands/iscsi/iscsiadm_-m_session_-P_3").read_text().strip() == "iscsiadm: No active sessions."
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_capabilities_and_lsblk_stand_in_for_missing_files(archives, version, tmp_path):
+    """The real report with the sysfs node files and the /dev listing taken out: NUMA nodes from
+    virsh capabilities, a disk named as its /dev/loopN still present by lsblk, still no finding."""
+    top = _extracted(archives, "healthy", version, tmp_path)
+    shutil.rmtree(top / "sys/devices/system/node")
+    for listing in (top / "sos_commands/block").glob("ls_-*R_.dev"):
+        listing.unlink()
+    doc = json.loads(_analyze(top, "json", tmp_path))
+    cap = doc["reports"][0]["capacity"]
+    assert "sos_commands/virsh/virsh_-r_capabilities" in cap["sources"]["numa_nodes"]
+    (node0,) = cap["numa_nodes"]
+    assert node0["cpus"] == list(range(os.cpu_count())) and node0["memory_mb"] > 0
+    assert node0["hugepages"]["2048"]["total"] >= hostrig.HUGEPAGES
+    assert "free" in node0["hugepages"]["2048"]  # one cell: the host-wide count is its own
+    assert cap["committed"]["hugepages"] == {"0": {"2048": 16}}
+    g = {g["uuid"]: g for g in doc["guests"]}
+    (eth_disk,) = [d for d in g[U["host13-eth"]]["disks"] if d["target"] == "vdb"]
+    lsblk_file = "sos_commands/block/lsblk_-O_-P" if version == "4.9.1" else "sos_commands/block/lsblk"
+    assert eth_disk["source"].startswith("/dev/loop")
+    assert eth_disk["device"]["present"] is True and eth_disk["device"]["listing"] == lsblk_file
+    # a by-id link is in no lsblk: without the listing nothing is known of it, and nothing is said
+    (pin_disk,) = [d for d in g[U["host13-pin-a"]]["disks"] if d["target"] == "vdb"]
+    assert pin_disk["device"] is None
+    assert [f for f in _host_findings(doc) if f["code"] != "collection-incomplete"] == []
 
 
 @pytest.mark.parametrize("version", VERSIONS)

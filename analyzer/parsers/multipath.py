@@ -18,12 +18,14 @@ A map without a user-friendly name prints the WWID first (`3600140513aa... dm-2 
 ...     "`-+- policy='service-time 0' prio=10 status=enabled\\n  `- 3:0:0:1 sdc 8:32 failed faulty running\\n")
 >>> [(x.name, x.wwid, x.dm, x.paths_active, x.paths_total) for x in m]
 [('mpatha', '3600140513aa00000000000000000001', 'dm-2', 1, 2)]
+>>> m[0].paths
+['sdb', 'sdc']
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Optional
 
 _MAP = re.compile(r"^(?P<name>[^\s|`]\S*)\s+(?:\((?P<wwid>[^)\s]+)\)\s+)?(?P<dm>dm-\d+)(?:\s|$)")
@@ -37,6 +39,7 @@ class MultipathMap:
     dm: str  # dm-N
     paths_active: int = 0
     paths_total: int = 0
+    paths: list[str] = field(default_factory=list)  # the path devices (sdb, sdc)
 
 
 def parse_multipath(text: str) -> list[MultipathMap]:
@@ -50,6 +53,7 @@ def parse_multipath(text: str) -> list[MultipathMap]:
         p = _PATH.match(line)
         if p and maps:
             maps[-1].paths_total += 1
+            maps[-1].paths.append(p.group("dev"))
             if p.group("dm") == "active" and p.group("chk") == "ready":
                 maps[-1].paths_active += 1
     return maps

@@ -779,12 +779,20 @@ def _device_view(dev: Optional[dict]) -> Optional[dict]:
     if not dev:
         return None
     mp = dev.get("multipath") or None
-    view = {"path": dev.get("path"), "present": bool(dev.get("present")), "listing": dev.get("listing"),
-            "multipath": None}
+    present = dev.get("present")
+    view = {"path": dev.get("path"), "present": None if present is None else bool(present),
+            "listing": dev.get("listing"), "multipath": None, "iscsi": None,
+            "iscsi_missing": dev.get("iscsi_missing_reason")}
     if mp:
         active, total = mp.get("paths_active"), mp.get("paths_total")
         view["multipath"] = {"name": mp.get("name"), "active": active, "total": total,
-                             "dead": not active}
+                             "dead": active == 0, "paths": ", ".join(str(p) for p in mp.get("paths") or []),
+                             "source": mp.get("source")}
+    sc = dev.get("iscsi") or None
+    if sc:
+        view["iscsi"] = {"target": sc.get("target"), "portal": sc.get("portal"), "state": sc.get("state"),
+                         "disk": sc.get("disk"), "disk_state": sc.get("disk_state"),
+                         "bad": sc.get("state") not in (None, "LOGGED_IN")}
     return view
 
 

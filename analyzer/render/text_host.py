@@ -61,9 +61,22 @@ def guest_lines(g: dict[str, Any]) -> list[str]:
     for d in g.get("disks") or []:
         dev = d.get("device")
         if dev:
-            mp = dev.get("multipath")
-            out.append("  disk %s device %s: %s%s" % (
-                safe(d.get("target")), safe(dev.get("path"), 60), "present" if dev.get("present") else "MISSING",
-                ", multipath %s %s/%s paths active" % (safe(mp.get("name")), mp.get("paths_active"), mp.get("paths_total"))
-                if mp else ""))
+            mp, sc = dev.get("multipath"), dev.get("iscsi")
+            present = dev.get("present")
+            line = "  disk %s device %s: %s" % (
+                safe(d.get("target")), safe(dev.get("path"), 60),
+                "not listed (no /dev listing or lsblk)" if present is None else "present" if present else "MISSING")
+            if mp:
+                paths = " (%s)" % ", ".join(safe(p) for p in mp.get("paths") or []) if mp.get("paths") else ""
+                line += (", multipath %s %s paths, state not in lsblk%s" % (safe(mp.get("name")), mp.get("paths_total"), paths)
+                         if mp.get("paths_active") is None else
+                         ", multipath %s %s/%s paths active%s" % (safe(mp.get("name")), mp.get("paths_active"),
+                                                                  mp.get("paths_total"), paths))
+            if sc:
+                line += ", iSCSI %s at %s %s%s" % (safe(sc.get("target")), safe(sc.get("portal")), safe(sc.get("state")),
+                                                   " disk %s %s" % (safe(sc.get("disk")), safe(sc.get("disk_state")))
+                                                   if sc.get("disk") else "")
+            elif dev.get("iscsi_missing_reason"):
+                line += ", %s" % safe(dev["iscsi_missing_reason"])
+            out.append(line)
     return out

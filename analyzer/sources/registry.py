@@ -23,7 +23,7 @@ SOURCES: tuple[ModuleType, ...] = (
     host,  # hostname, sos version, collection time, OS, packages, processes
     host_resources,  # CPUs, NUMA nodes, memory, hugepages, nova.conf's CPU sets and ratios
     ovs,  # Open vSwitch interfaces
-    block_devices,  # the /dev listing and multipath maps
+    block_devices,  # the /dev listing, lsblk, multipath maps, iSCSI sessions
     sos_run,  # sos's manifest and logs: plugins that timed out or failed
 )
 

@@ -31,7 +31,7 @@ MEMBERS = (
 SHARED_TAGS = ("host",)  # the manifest is the host source's member; read here too
 # Plugins whose output this analysis reads.
 FEEDING = ("libvirt", "virsh", "libvirt_guests", "openstack_nova", "openvswitch", "processor", "memory",
-           "numa", "block", "multipath")
+           "numa", "block", "multipath", "iscsi")
 _TIMED_OUT = re.compile(r"Plugin (?P<p>\w+) timed out")
 _CMD_TIMED_OUT = re.compile(r"\[plugin:(?P<p>\w+)\] command '(?P<cmd>.{0,200}?)' timed out after (?P<s>\d+)s")
 _EXCEPTION = re.compile(r'caught exception in plugin method "(?P<p>\w+)\.(?P<m>\w+)\(\)"')

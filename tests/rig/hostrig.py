@@ -4,7 +4,7 @@ ports, a block device, nova.conf; for the host tests (tests/test_real_host.py).
     python3 tests/rig/hostrig.py broken|healthy|clean
     python3 tests/rig/hostrig.py sos OUTDIR     # both scenarios through sos 4.0 and 4.9.1
 
-Needs root, libvirtd and the Open vSwitch of setup.d/30-openvswitch.sh. Every guest is named
+Needs root, libvirtd, the Open vSwitch of setup.d/30-openvswitch.sh and open-iscsi (40-iscsi.sh). Every guest is named
 `host13-*` with a UUID of its own prefix: only those guests, their OVS ports and the files below
 are touched, never another test's guests. Run it under the rig lock.
 
@@ -29,6 +29,13 @@ BLOCK_LINK = BLOCK_DIR + "/host13-vol-a"
 GONE_LINK = BLOCK_DIR + "/host13-vol-gone"
 MPATH_MISSING = "/dev/disk/by-id/dm-uuid-mpath-3600140513aa000000000000000000001"
 IMAGE = "/var/lib/analyze-sos-rig/host13-vol.img"
+IMAGE_B = "/var/lib/analyze-sos-rig/host13-vol-b.img"  # a second loop device, named as /dev/loopN itself
+LOOP_B = "loop-b"  # a spec's disk: the second loop device's own /dev/loopN path (known to lsblk)
+# Nova's iSCSI volume on a host without multipath: the by-path link udev makes for a session. This
+# kernel cannot log in to iSCSI, so the rig points the link at a loop device and removes it once
+# the guest runs: the real report then has no session to the IQN and no link.
+ISCSI_IQN = "iqn.2010-10.org.openstack:volume-a13c0000-0000-4000-8000-000000000009"
+ISCSI_LINK = "/dev/disk/by-path/ip-192.0.2.13:3260-iscsi-%s-lun-1" % ISCSI_IQN
 
 
 def uuid(n):
@@ -49,7 +56,7 @@ def mac(n):
 GUESTS = {
     "host13-pin-a": (1, "running", dict(policy="dedicated", pins={0: "1"}, emulator="1", numa="0",
                                         huge=True, memory_mib=32, nic="ovs", disk=BLOCK_LINK)),
-    "host13-eth": (2, "running", dict(nic="ethernet")),
+    "host13-eth": (2, "running", dict(nic="ethernet", disk=LOOP_B)),
     # broken only:
     "host13-pin-b": (3, "running", dict(policy="dedicated", pins={0: "1"}, emulator="1")),
     "host13-outside": (4, "shut off", dict(policy="dedicated", pins={0: "0"}, disk=MPATH_MISSING)),
@@ -57,6 +64,7 @@ GUESTS = {
     "host13-noport": (6, "running", dict(nic="ovs")),
     "host13-badport": (7, "running", dict(nic="ovs")),
     "host13-nodisk": (8, "running", dict(disk=GONE_LINK)),
+    "host13-iscsi": (9, "running", dict(disk=ISCSI_LINK)),
 }
 HEALTHY = ("host13-pin-a", "host13-eth")
 
@@ -96,7 +104,7 @@ def nova_block(name, n, spec):
         % (NS, name, spec.get("memory_mib", 32), vcpus, specs, port_id(n), n))
 
 
-def domain_xml(name, n, spec):
+def domain_xml(name, n, spec, devices=None):
     mem = spec.get("memory_mib", 32)
     pins = spec.get("pins") or {}
     vcpus = len(pins) or 1
@@ -119,9 +127,10 @@ def domain_xml(name, n, spec):
                "</interface>" % (mac(n), tap(n)))
     disk = ""
     if spec.get("disk"):
+        source = (devices or {}).get(spec["disk"], spec["disk"])
         disk = ("<disk type='block' device='disk'><driver name='qemu' type='raw'/><source dev='%s'/>"
                 "<target dev='vdb' bus='virtio'/><serial>a13c0000-0000-4000-8000-%012d</serial></disk>"
-                % (spec["disk"], n))
+                % (source, n))
     return (
         "<domain type='qemu'><name>%s</name><uuid>%s</uuid><metadata>%s</metadata>"
         "<memory unit='MiB'>%d</memory><currentMemory unit='MiB'>%d</currentMemory>%s"
@@ -168,20 +177,26 @@ def restart_libvirtd():
         run("sleep", "0.2")
 
 
-def block_device():
-    """A loop device over a small file; its by-id links are what the guests' disks name."""
-    os.makedirs(os.path.dirname(IMAGE), exist_ok=True)
-    if not os.path.exists(IMAGE):
-        with open(IMAGE, "wb") as f:
+def loop_device(image):
+    """The loop device over `image` (a small file), attached once."""
+    os.makedirs(os.path.dirname(image), exist_ok=True)
+    if not os.path.exists(image):
+        with open(image, "wb") as f:
             f.truncate(1 << 20)
-    out = run("losetup", "-j", IMAGE, check=False).stdout.strip()
-    dev = out.split(":")[0] if out else run("losetup", "--show", "-f", IMAGE).stdout.strip()
-    os.makedirs(BLOCK_DIR, exist_ok=True)
-    for link in (BLOCK_LINK, GONE_LINK):
+    out = run("losetup", "-j", image, check=False).stdout.strip()
+    return out.split(":")[0] if out else run("losetup", "--show", "-f", image).stdout.strip()
+
+
+def block_device():
+    """Two loop devices: the first's by-id and by-path links are what most guests' disks name, the
+    second is named as itself. Returns {spec disk name: the path the domain XML gets}."""
+    dev = loop_device(IMAGE)
+    for link in (BLOCK_LINK, GONE_LINK, ISCSI_LINK):
+        os.makedirs(os.path.dirname(link), exist_ok=True)
         if os.path.islink(link):
             os.unlink(link)
         os.symlink(dev, link)
-    return dev
+    return {LOOP_B: loop_device(IMAGE_B)}
 
 
 def write_nova_conf(broken):
@@ -218,7 +233,7 @@ def clean():
     for n, _, _ in GUESTS.values():
         run("ovs-vsctl", "--if-exists", "del-port", "br-int", tap(n), check=False)
         run("ip", "link", "del", tap(n), check=False)
-    for link in (BLOCK_LINK, GONE_LINK):
+    for link in (BLOCK_LINK, GONE_LINK, ISCSI_LINK):
         if os.path.islink(link):
             os.unlink(link)
     if os.path.exists(NOVA_CONF):
@@ -229,7 +244,7 @@ def setup(broken):
     """Define and start the guests of one scenario; returns {name: state it ended in}."""
     clean()
     huge = hugepages_possible()
-    block_device()
+    devices = block_device()
     write_nova_conf(broken)
     states = {}
     names = list(GUESTS) if broken else list(HEALTHY)
@@ -238,7 +253,7 @@ def setup(broken):
             n, state, spec = GUESTS[name]
             path = os.path.join(tmp, name + ".xml")
             with open(path, "w") as f:
-                f.write(domain_xml(name, n, spec))
+                f.write(domain_xml(name, n, spec, devices))
             virsh("define", path)
             if state != "running" or (spec.get("huge") and not huge):
                 states[name] = "shut off"
@@ -254,11 +269,12 @@ def setup(broken):
         run("ovs-vsctl", "del-port", "br-int", tap(GUESTS["host13-noport"][0]))
         run("ovs-vsctl", "set", "interface", tap(GUESTS["host13-badport"][0]), "type=patch")
         os.unlink(GONE_LINK)
+        os.unlink(ISCSI_LINK)
     return states
 
 
 PLUGINS = ("libvirt_guests,libvirt,virsh,openvswitch,processor,memory,numa,block,multipath,"
-           "openstack_nova")
+           "openstack_nova,iscsi")
 # A plugin timeout the broken run provokes: virsh runs a dozen commands per domain and network,
 # several seconds here (the guest list still comes from libvirt_guests and /etc, /run).
 TIMEOUT_ARGS = ("-k", "virsh.timeout=1")
