@@ -8,16 +8,9 @@ export DEBIAN_FRONTEND=noninteractive
 CACHE=${ANALYZE_SOS_RIG_CACHE:-/var/cache/analyze-sos-rig}
 mkdir -p "$CACHE"
 
-need=()
-for pkg in sosreport libvirt-daemon-system libvirt-clients qemu-system-x86 xz-utils util-linux \
-           podman runc; do
-    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
-done
-if [ ${#need[@]} -gt 0 ]; then
-    echo "rig: installing ${need[*]}" >&2
-    apt-get update -qq
-    apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
-fi
+. "$(dirname "$0")/../packages.sh"
+ensure_packages sosreport libvirt-daemon-system libvirt-clients qemu-system-x86 xz-utils util-linux \
+    podman runc
 
 # sos 4.9.1 from Debian trixie: an apt source derived from this machine's own (same mirror), used
 # only for `apt-get download`, then unpacked with dpkg -x.

@@ -5,11 +5,8 @@
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 
-if ! dpkg-query -W -f='${Status}' openvswitch-switch 2>/dev/null | grep -q "install ok installed"; then
-    echo "rig: installing openvswitch-switch" >&2
-    apt-get update -qq
-    apt-get install -y -qq --no-install-recommends openvswitch-switch >/dev/null
-fi
+. "$(dirname "$0")/../packages.sh"
+ensure_packages openvswitch-switch
 
 # Daemons must not inherit a caller's descriptors: run under `flock LOCK make rig`, an inherited
 # lock descriptor would keep the rig lock held for as long as the daemon lives.

@@ -5,10 +5,7 @@
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 
-if ! dpkg-query -W -f='${Status}' open-iscsi 2>/dev/null | grep -q "install ok installed"; then
-    echo "rig: installing open-iscsi" >&2
-    apt-get update -qq
-    apt-get install -y -qq --no-install-recommends open-iscsi >/dev/null
-fi
+. "$(dirname "$0")/../packages.sh"
+ensure_packages open-iscsi
 command -v iscsiadm >/dev/null
 echo "rig: open-iscsi installed (iscsiadm $(iscsiadm --version 2>/dev/null | awk '{print $3}'))" >&2
