@@ -35,6 +35,7 @@ MIB = 1 << 20
 TARGETS = {"single": 1.15, "many": 1.15, "multi": 0.80, "bundle": 0.80}
 OWN_CPU_TARGET = 0.6  # the analyzer's own CPU (its total less xz's) over `xz -T1 -dc`'s CPU
 RSS_TARGET_MIB = 300
+NOTES_MARKER = "## What was tried"
 
 
 def _children(pid: int) -> list:
@@ -295,7 +296,13 @@ def main(argv: Optional[list] = None) -> int:
     print(table)
     print(meta)
     if a.results:
-        a.results.write_text(table + "\n\n" + meta + "\n")
+        # what follows the marker (notes on what was tried) is kept across runs
+        notes = ""
+        if a.results.exists():
+            old = a.results.read_text()
+            if NOTES_MARKER in old:
+                notes = "\n" + old[old.index(NOTES_MARKER):]
+        a.results.write_text(table + "\n\n" + meta + "\n" + notes)
     return 1 if any(e["fail"] for e in res.values()) else 0
 
 
