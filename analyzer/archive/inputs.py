@@ -72,8 +72,9 @@ def is_report_dir(path: str) -> bool:
         "etc" in names and os.path.isdir(os.path.join(path, "etc", "libvirt")))
 
 
-def expand(path: str) -> tuple[list[Job], list[InputError]]:
-    """The reports an INPUT holds (bundles are opened later, while they are read)."""
+def expand(path: str, max_depth: Optional[int] = _MAX_SCAN_DEPTH) -> tuple[list[Job], list[InputError]]:
+    """The reports an INPUT holds (bundles are opened later, while they are read). A folder is
+    searched `max_depth` levels down (None: all the way, as the fleet does over an archive)."""
     if not os.path.lexists(path):
         return [], [InputError(path, "no such file or directory")]
     if os.path.isdir(path):
@@ -81,7 +82,7 @@ def expand(path: str) -> tuple[list[Job], list[InputError]]:
             os.listdir(path)
         except OSError as e:
             return [], [InputError(path, "cannot read: %s" % (e.strerror or e))]
-        return _expand_dir(path)
+        return _expand_dir(path, max_depth)
     return _expand_file(path, path)
 
 
@@ -97,7 +98,7 @@ def _expand_file(path: str, label: str) -> tuple[list[Job], list[InputError]]:
     return [], [InputError(label, detect.explain(kind))]
 
 
-def _expand_dir(path: str) -> tuple[list[Job], list[InputError]]:
+def _expand_dir(path: str, max_depth: Optional[int]) -> tuple[list[Job], list[InputError]]:
     if is_report_dir(path):
         return [Job(label=path, path=path, kind="dir")], []
     jobs: list[Job] = []
@@ -118,11 +119,11 @@ def _expand_dir(path: str) -> tuple[list[Job], list[InputError]]:
                                              "directly)"))
             elif is_report_dir(full):
                 jobs.append(Job(label=full, path=full, kind="dir"))
-            elif full.rstrip(os.sep).count(os.sep) - base_depth < _MAX_SCAN_DEPTH:
+            elif max_depth is None or full.rstrip(os.sep).count(os.sep) - base_depth < max_depth:
                 keep.append(d)
             else:
                 errors.append(_skipped(full, "a folder more than %d levels down (give it directly)"
-                                       % _MAX_SCAN_DEPTH))
+                                       % max_depth))
         dirnames[:] = keep
         for name in sorted(filenames):
             full = os.path.join(dirpath, name)

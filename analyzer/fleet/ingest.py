@@ -22,20 +22,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Optional
 
-from analyzer.archive.inputs import named_like_report
+from analyzer.archive.inputs import expand, named_like_report
 from analyzer.fleet.store import CHILDREN, TABLES, TMP, Store, new_write_id, now_utc, stem_of
-
-_REPORT_MARKERS = ("version.txt", "sos_commands", "sos_reports")
-
-
-def is_report_dir(path: str) -> bool:
-    try:
-        names = set(os.listdir(path))
-    except OSError:
-        return False
-    return bool(names & set(_REPORT_MARKERS)) or (
-        "etc" in names and os.path.isdir(os.path.join(path, "etc", "libvirt")))
-
 
 @dataclass
 class Unit:
@@ -46,23 +34,16 @@ class Unit:
 
 
 def discover(inputs: list[str]) -> list[Unit]:
-    """Inputs -> units, in a stable order. Folders are walked (symbolic links not followed)."""
+    """Inputs -> units, in a stable order, found the way analyze-sos finds them (archive/inputs.py:
+    links not followed), except that folders are searched all the way down. A file that looks like a report but is skipped is a unit
+    with its reason, so it is said in the store; other files of a folder are not reports."""
     units: list[Unit] = []
     for path in inputs:
         # absolute: the workers of a cluster do not share this process's working directory
-        path = os.path.abspath(path)
-        if not os.path.lexists(path):
-            units.append(Unit(path, "no such file or directory"))
-        elif os.path.isdir(path) and not os.path.islink(path):
-            if is_report_dir(path):
-                units.append(Unit(path))
-            else:
-                found = _walk(path, units)
-                if not found:
-                    units.append(Unit(path, "no sosreport in this directory (no file named like a "
-                                            "report or bundle, no extracted report)"))
-        else:
-            units.append(Unit(path))  # a file given by name: read whatever its name
+        jobs, errors = expand(os.path.abspath(path), max_depth=None)
+        units += [Unit(j.path) for j in jobs]
+        units += [Unit(e.path, e.reason) for e in errors
+                  if e.fatal or named_like_report(os.path.basename(e.path))]
     seen: set = set()
     out = []
     for u in units:
@@ -71,45 +52,6 @@ def discover(inputs: list[str]) -> list[Unit]:
             seen.add(key)
             out.append(u)
     return out
-
-
-def _walk(top: str, units: list[Unit]) -> int:
-    n = 0
-
-    def unlisted(e: OSError) -> None:
-        nonlocal n
-        n += 1
-        units.append(Unit(e.filename or top, "cannot read: %s" % (e.strerror or e)))
-
-    for dirpath, dirnames, filenames in os.walk(top, onerror=unlisted):
-        dirnames.sort()
-        keep = []
-        for d in dirnames:
-            full = os.path.join(dirpath, d)
-            if os.path.islink(full):
-                continue
-            if is_report_dir(full):
-                units.append(Unit(full))
-                n += 1
-            else:
-                keep.append(d)
-        dirnames[:] = keep
-        for name in sorted(filenames):
-            if named_like_report(name):
-                full = os.path.join(dirpath, name)
-                n += 1
-                try:
-                    st = os.lstat(full)
-                except OSError as e:
-                    units.append(Unit(full, "cannot read: %s" % (e.strerror or e)))
-                    continue
-                if stat.S_ISLNK(st.st_mode):
-                    units.append(Unit(full, "a symbolic link: not followed inside a folder"))
-                elif not stat.S_ISREG(st.st_mode):
-                    units.append(Unit(full, "not a regular file (device, FIFO or socket): not read"))
-                else:
-                    units.append(Unit(full))
-    return n
 
 
 # ---------------------------------------------------------------------------------------------
@@ -298,7 +240,9 @@ def ingest_unit(unit: Unit, store_url: str, limits: tuple) -> Done:
     done = Done(unit.path)
     before = _cpu()
     if unit.error:
-        _write_error(store, unit.path, None, unit.error)
+        # a regular file refused by its content (empty, not a tar, encrypted) is named by its bytes
+        regular = os.path.isfile(unit.path) and not os.path.islink(unit.path)
+        _write_error(store, unit.path, identity(unit.path) if regular else None, unit.error)
         done.errors.append((unit.path, unit.error))
         return done
     try:
