@@ -71,3 +71,28 @@ class GunzipStream:
 def _why(e: zlib.error) -> str:
     s = str(e)
     return s.split(": ", 1)[1] if s.startswith("Error -3 while decompressing data: ") else s
+
+
+class MemberText:
+    """A log member's text as it streams: gunzipped when its name ends in `.gz`, else as it comes.
+    The log scanners feed what `feed` gives to their line splitter, and report `finish()`.
+
+    >>> import gzip
+    >>> t = MemberText("var/log/nova/nova-compute.log.2.gz")
+    >>> b"".join(t.feed(gzip.compress(b"a\\nb\\n"))), t.finish()
+    (b'a\\nb\\n', None)
+    >>> list(MemberText("nova-compute.log").feed(b"as is")), MemberText("x.log").finish()
+    ([b'as is'], None)
+    """
+
+    def __init__(self, path: str) -> None:
+        self._gz = GunzipStream() if path.endswith(".gz") else None
+
+    def feed(self, chunk: bytes) -> Iterator[bytes]:
+        if self._gz is None:
+            return iter((chunk,))
+        return self._gz.feed(chunk)
+
+    def finish(self) -> Optional[str]:
+        """Why the member was not read to its end (a damaged .gz), or None."""
+        return None if self._gz is None else self._gz.finish()

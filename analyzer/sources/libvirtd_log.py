@@ -17,7 +17,7 @@ from typing import Optional
 from analyzer.archive.select import STREAM, Wanted
 from analyzer.model import LogEvent, Problem
 from analyzer.parsers import libvirt_log
-from analyzer.parsers.gzip_stream import GunzipStream
+from analyzer.parsers.gzip_stream import MemberText
 from analyzer.parsers.line_stream import WholeLines
 from analyzer.sources.base import Readout, View
 
@@ -39,7 +39,7 @@ class LibvirtdLogScanner:
         self._path = ""
         self._whole = WholeLines(self._scan, MAX_PENDING)
         self._lines = 0
-        self._gz: Optional[GunzipStream] = None
+        self._text = MemberText("")
         self._kept: dict[str, list] = {}  # domain key -> [(time, path, line, error)]
         self.dropped = 0
         self.problems: list[tuple[str, str]] = []
@@ -47,21 +47,16 @@ class LibvirtdLogScanner:
     def start(self, path: str) -> None:
         self._path, self._lines = path, 0
         self._whole = WholeLines(self._scan, MAX_PENDING)
-        self._gz = GunzipStream() if path.endswith(".gz") else None
+        self._text = MemberText(path)
 
     def feed(self, chunk: bytes) -> None:
-        if self._gz is None:
-            self._whole.feed(chunk)
-        else:
-            for piece in self._gz.feed(chunk):
-                self._whole.feed(piece)
+        for piece in self._text.feed(chunk):
+            self._whole.feed(piece)
 
     def finish_member(self) -> None:
-        if self._gz is not None:
-            why = self._gz.finish()
-            if why:
-                self.problems.append((self._path, why))
-            self._gz = None
+        why = self._text.finish()
+        if why:
+            self.problems.append((self._path, why))
         self._whole.finish()
 
     def _scan(self, data: bytes, end: int) -> None:

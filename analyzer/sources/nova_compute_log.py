@@ -41,7 +41,7 @@ from typing import Optional
 from analyzer.archive.select import STREAM, Wanted
 from analyzer.model import KIND_NOVA_LOG, ErrorSummary, LogEvent, NovaLog, Observation, Problem, Source
 from analyzer.parsers import nova_log
-from analyzer.parsers.gzip_stream import GunzipStream
+from analyzer.parsers.gzip_stream import MemberText
 from analyzer.parsers.line_stream import WholeLines
 from analyzer.sources.base import Readout, View
 
@@ -170,7 +170,7 @@ class NovaLogScanner:
         self.dropped_uuids = 0  # lines naming an instance beyond MAX_UUIDS (not kept)
         self._paths: list[str] = []  # members in the order fed (events name theirs by index)
         self._lines = 0  # lines of the member before the data being scanned
-        self._gz: Optional[GunzipStream] = None
+        self._text = MemberText("")
         self._kinds: dict[bytes, str] = {}  # phrase as matched -> event kind
         self.problems: list[tuple[str, str]] = []  # (path, why), e.g. a damaged .gz
 
@@ -179,21 +179,16 @@ class NovaLogScanner:
         self._paths.append(path)
         self._whole = WholeLines(self._scan, MAX_PENDING)
         self._lines = 0
-        self._gz = GunzipStream() if path.endswith(".gz") else None
+        self._text = MemberText(path)
 
     def feed(self, chunk: bytes) -> None:
-        if self._gz is None:
-            self._whole.feed(chunk)
-        else:
-            for piece in self._gz.feed(chunk):
-                self._whole.feed(piece)
+        for piece in self._text.feed(chunk):
+            self._whole.feed(piece)
 
     def finish_member(self) -> None:
-        if self._gz is not None:
-            why = self._gz.finish()
-            if why:
-                self.problems.append((self._path, why))
-            self._gz = None
+        why = self._text.finish()
+        if why:
+            self.problems.append((self._path, why))
         self._whole.finish()
         while self._ring:
             self._evict()

@@ -27,7 +27,7 @@ from typing import Optional
 from analyzer.archive.select import STREAM, Wanted
 from analyzer.model import KIND_QEMU_LOG, LogEvent, Observation, Problem, QemuLog, Source
 from analyzer.parsers import qemu_log as qp
-from analyzer.parsers.gzip_stream import GunzipStream
+from analyzer.parsers.gzip_stream import MemberText
 from analyzer.parsers.line_stream import WholeLines
 from analyzer.sources.base import Readout, View
 
@@ -147,7 +147,7 @@ class QemuLogScanner:
         self.tails: list[QemuTail] = []
         self._events: list[QemuEvents] = []
         self._tail: Optional[QemuTail] = None
-        self._gz: Optional[GunzipStream] = None
+        self._text = MemberText("")
         self.problems: list[tuple[str, str]] = []
 
     def start(self, path: str) -> None:
@@ -156,23 +156,18 @@ class QemuLogScanner:
             self._tail = QemuTail(path)
             self.tails.append(self._tail)
         self._events.append(QemuEvents(path))
-        self._gz = GunzipStream() if path.endswith(".gz") else None
+        self._text = MemberText(path)
 
     def feed(self, chunk: bytes) -> None:
-        if self._gz is not None:
-            for piece in self._gz.feed(chunk):
-                self._events[-1].feed(piece)
-            return
-        if self._tail is not None:
-            self._tail.feed(chunk)
-        self._events[-1].feed(chunk)
+        for piece in self._text.feed(chunk):
+            if self._tail is not None:  # the current file only: a rotated (or .gz) one has no tail
+                self._tail.feed(piece)
+            self._events[-1].feed(piece)
 
     def finish_member(self) -> None:
-        if self._gz is not None:
-            why = self._gz.finish()
-            if why:
-                self.problems.append((self._events[-1].path, why))
-            self._gz = None
+        why = self._text.finish()
+        if why:
+            self.problems.append((self._events[-1].path, why))
         self._events[-1].finish()
 
     def result(self) -> QemuScanned:
