@@ -12,11 +12,12 @@ The pipe from the decompressor is enlarged to 1 MiB (F_SETPIPE_SZ, Linux): with 
 the decompressor stalls whenever the analyzer spends a few milliseconds on one chunk, so the two
 processes take turns instead of running side by side. A pipe is still too small for the way a
 sosreport alternates: a run of thousands of small /proc files costs the parser more per byte than
-xz, a big log costs it less. So a reader thread (`_PipeReader`) drains the pipe into a queue of up
-to 32 MiB, and xz runs ahead through a stretch of small files instead of waiting for them; the
+xz, a big log the analyzer scans (nova-compute's) costs it more. So a reader thread (`_PipeReader`)
+drains the pipe into a queue of up to 96 MiB, and xz runs ahead while the analyzer is slower than
+it, then the analyzer finds that data waiting where it is faster than xz; the
 thread reads in large pieces (it naps 2 ms after a short read, so xz fills the pipe without waking
-it for every 8 KiB it writes). On the single-block bench report this took 10-15% off the wall
-time (bench/RESULTS.md). Every stream also carries `consumed()`: how
+it for every 8 KiB it writes). On the single-block bench report 32 MiB took 10-15% off the wall
+time, 96 MiB another 8 % (bench/RESULTS.md), for at most 96 MiB more memory. Every stream also carries `consumed()`: how
 many bytes of the INPUT (compressed) slice have been taken so far, for the progress bar.
 """
 
@@ -225,7 +226,7 @@ class _PipeReader:
     if still writing, gets EPIPE and exits.
     """
 
-    DEPTH = 32  # chunks of at most 1 MiB
+    DEPTH = 96  # chunks of at most 1 MiB
     NAP = 0.002  # after a read shorter than SHORT
     SHORT = 256 << 10
 
