@@ -8,7 +8,7 @@ BIN = $(VENV)/bin
 $(BIN)/analyze-sos: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[test,fleet]'
+	$(BIN)/pip install -q -e '.[test,fleet,fast]'
 	@touch $@
 
 # Analyze the bundled sample reports and write report.html.

@@ -194,11 +194,24 @@ def _write(args: argparse.Namespace, doc: Document) -> None:
         pieces = json_out.render_document(doc)
     else:
         pieces = [_render(args.format, doc.to_dict(), to_terminal)]
+    # A file name whose bytes are no UTF-8 is held as surrogates (surrogateescape): written as its
+    # \udcXX escape, valid inside a JSON string and readable in a page, rather than a crash.
     if target == "-":
+        raw = getattr(sys.stdout, "buffer", None)
+        if args.format == "json" and raw is not None:  # JSON is UTF-8 whatever the locale
+            sys.stdout.flush()
+            for piece in pieces:
+                raw.write(piece.encode("utf-8", "backslashreplace"))
+            raw.flush()
+            return
+        try:
+            sys.stdout.reconfigure(errors="backslashreplace")  # type: ignore[union-attr]
+        except (AttributeError, ValueError):
+            pass
         sys.stdout.writelines(pieces)
         sys.stdout.flush()
         return
-    with open(target, "w", encoding="utf-8") as f:
+    with open(target, "w", encoding="utf-8", errors="backslashreplace") as f:
         f.writelines(pieces)
     _say(args, "wrote %s (%s, %s, %s)" % (target, plural(len(doc.reports), "report"),
                                           plural(len(doc.guests), "guest"), plural(len(doc.findings), "finding")))

@@ -999,7 +999,7 @@ CHUNK = 25  # instances per compressed block: similar XML and log lines compress
 
 
 def _pack(markup: str) -> str:
-    return base64.b64encode(gzip.compress(markup.encode("utf-8"), compresslevel=9, mtime=0)).decode("ascii")
+    return base64.b64encode(gzip.compress(markup.encode("utf-8", "backslashreplace"), compresslevel=9, mtime=0)).decode("ascii")
 
 
 # Raw XML and log lines of a block's instances, each replaced by a placeholder and put together at
