@@ -224,7 +224,7 @@ class Done:
 
 
 def _error_row(path: str, sha: Optional[str], reason: str, write_id: str, at: str) -> dict:
-    return {"path": path, "sha256": sha, "reason": reason, "ingested_at": at, "write_id": write_id}
+    return text_safe({"path": path, "sha256": sha, "reason": reason, "ingested_at": at, "write_id": write_id})
 
 
 def _write_error(store: Store, path: str, sha: Optional[str], reason: str) -> None:
@@ -309,10 +309,32 @@ def _nested_sha(unit_path: str, label: str) -> Optional[str]:
     return hashlib.sha256(("%s!%s" % (outer, rel)).encode("utf-8", "surrogateescape")).hexdigest()
 
 
+def text_safe(v: Any) -> Any:
+    """Values as Parquet can hold them (UTF-8): undecodable bytes of a file name, kept as
+    surrogates when it was read, become their `\\udcXX` escape, as analyze-sos writes them.
+
+    >>> text_safe({"path": "inst-" + chr(0xDCFF) + ".xml", "n": [1, "é"]})
+    {'path': 'inst-\\\\udcff.xml', 'n': [1, 'é']}
+    """
+    if isinstance(v, str):
+        if v.isascii():
+            return v
+        try:
+            v.encode("utf-8")
+            return v
+        except UnicodeEncodeError:
+            return v.encode("utf-8", "backslashreplace").decode("utf-8")
+    if isinstance(v, dict):
+        return {k: text_safe(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [text_safe(x) for x in v]
+    return v
+
+
 def write(store: Store, doc: dict, sha: str, path: str) -> str:
     """One report's rows: the children first, the `reports` file last (the commit)."""
     wid = new_write_id()
-    rows = rows_of(doc, sha, path, wid, now_utc())
+    rows = text_safe(rows_of(doc, sha, path, wid, now_utc()))
     stem = "part-%s-%s" % (sha, wid)
     for t in CHILDREN:
         store.write_table(t, stem, rows[t])
