@@ -89,14 +89,20 @@ def virsh(*args, check=True):
 
 
 QEMU_LOGS = "/var/log/libvirt/qemu"
+LIBVIRTD_LOG = "/var/log/libvirt/libvirtd.log"  # the rig's own daemon (setup.d/10-libvirt-sos.sh)
 
 
 def forget_logs(names):
-    """The qemu logs of these domains, removed: every test run starts them again, so without this
-    a report's logs (and the events capped in them) would depend on how many runs came before."""
+    """The qemu logs of these domains removed, and the daemon's log emptied: every test run starts
+    the guests again, so without this a report's logs (and the events and errors capped in them)
+    would depend on how many runs came before. libvirtd appends (O_APPEND): emptying is safe."""
     for name in names:
         for f in glob.glob(os.path.join(QEMU_LOGS, glob.escape(name) + ".log*")):
             os.unlink(f)
+    try:
+        os.truncate(LIBVIRTD_LOG, 0)
+    except OSError:
+        pass  # no log yet
 
 
 def undefine_all():
