@@ -1434,3 +1434,20 @@ def libvirtd_log(lines: list) -> str:
         ts = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(int(epoch))) + ".%03d+0000" % round((epoch % 1) * 1000)
         out.append(f"{ts}: {thread}: {level} : {func} : {msg}")
     return "\n".join(out) + "\n"
+
+
+def write_odd_name_tarball(dest: Union[str, Path]) -> Path:
+    """A plain-tar report (host `odd`) whose one guest's XML has a file name with a byte that is
+    no UTF-8 (0xff): tar keeps names as bytes, the analyzer reads it as a surrogate."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    with open(os.path.join(here, "data", "ussuri-etc-persistent.xml"), "rb") as f:
+        xml = f.read()
+    path = Path(dest) / "sosreport-odd-1.tar"
+    with tarfile.open(path, "w", format=tarfile.GNU_FORMAT, encoding="utf-8", errors="surrogateescape") as t:
+        for name, data in (("sosreport-odd-1/version.txt", b"sosreport: 4.0\n"),
+                           ("sosreport-odd-1/sos_commands/host/hostname", b"odd\n"),
+                           ("sosreport-odd-1/etc/libvirt/qemu/inst-\udcff.xml", xml)):
+            ti = tarfile.TarInfo(name)
+            ti.size = len(data)
+            t.addfile(ti, io.BytesIO(data))
+    return path

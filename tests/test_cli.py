@@ -1,15 +1,13 @@
 """What the terminal says on standard error: one line per thing that matters, even when the exit
 status is 0; `--quiet` silences warnings and notes, never errors."""
 
-import os
 import re
 import shutil
 
 import pytest
 
 from analyzer.cli import main
-from tests.conftest import DATA
-from tests.sosbuilder import GuestSpec, HostSpec, write_collect_bundle, write_tarball
+from tests.sosbuilder import GuestSpec, HostSpec, write_collect_bundle, write_odd_name_tarball, write_tarball
 
 OK = GuestSpec(uuid="11111111-1111-4111-8111-111111111111", domain_name="instance-00000001", display_name="web-01")
 PAUSED = GuestSpec(uuid="22222222-2222-4222-8222-222222222222", domain_name="instance-00000002",
@@ -186,18 +184,8 @@ def test_the_same_report_twice_is_noted_once_and_quiet_drops_the_note(capsys, tm
 def test_a_member_name_that_is_not_utf8_is_written_escaped_not_an_internal_error(capsys, tmp_path, fmt):
     """A file name with bytes that are no UTF-8 (kept as surrogates when read) reaches every
     output as a visible escape; the guest behind it is not lost."""
-    import io
     import json
-    import tarfile
-    xml = open(os.path.join(DATA, "ussuri-etc-persistent.xml"), "rb").read()
-    path = tmp_path / "sosreport-odd-1.tar"
-    with tarfile.open(path, "w", format=tarfile.GNU_FORMAT, encoding="utf-8", errors="surrogateescape") as t:
-        for name, data in (("sosreport-odd-1/version.txt", b"sosreport: 4.0\n"),
-                           ("sosreport-odd-1/sos_commands/host/hostname", b"odd\n"),
-                           ("sosreport-odd-1/etc/libvirt/qemu/inst-\udcff.xml", xml)):
-            ti = tarfile.TarInfo(name)
-            ti.size = len(data)
-            t.addfile(ti, io.BytesIO(data))
+    path = write_odd_name_tarball(tmp_path)
     out = tmp_path / ("out." + fmt)
     assert main(["--quiet", "--format", fmt, "-o", str(out), str(path)]) == 0
     assert capsys.readouterr().err == ""

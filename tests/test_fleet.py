@@ -451,17 +451,8 @@ def test_a_missing_input_is_an_error_row_and_ingest_still_exits_0(tmp_path):
 def test_a_member_name_that_is_not_utf8_is_stored_escaped_and_its_guest_kept(tmp_path):
     """Parquet holds UTF-8 only: a file name's undecodable bytes reach the store as their escape,
     as in analyze-sos's own JSON, and the report is ingested, not failed."""
-    import io
-    import tarfile
-    xml = (ROOT / "tests" / "data" / "ussuri-etc-persistent.xml").read_bytes()
-    path = tmp_path / "sosreport-odd-1.tar"
-    with tarfile.open(path, "w", format=tarfile.GNU_FORMAT, encoding="utf-8", errors="surrogateescape") as t:
-        for name, data in (("sosreport-odd-1/version.txt", b"sosreport: 4.0\n"),
-                           ("sosreport-odd-1/sos_commands/host/hostname", b"odd\n"),
-                           ("sosreport-odd-1/etc/libvirt/qemu/inst-\udcff.xml", xml)):
-            ti = tarfile.TarInfo(name)
-            ti.size = len(data)
-            t.addfile(ti, io.BytesIO(data))
+    from tests.sosbuilder import write_odd_name_tarball
+    path = write_odd_name_tarball(tmp_path)
     store = tmp_path / "store"
     p = fleet("ingest", store, path, "--jobs", "1")
     assert ingest_line(p).startswith("1 reports ingested (0 replaced), 0 failed"), p.stdout
