@@ -184,7 +184,7 @@ def disk_device(source: str, host_data: dict[str, Any]) -> Optional[DiskDevice]:
     if present is None and not (iscsi is not None and by_path):
         return None
     out = DiskDevice(path=source, present=present, listing=listing,
-                     multipath=_multipath(source, entries, host_data, known))
+                     multipath=_multipath(source, target, resolved, host_data, known))
     if iscsi is not None and by_path:
         out.iscsi, out.iscsi_missing_reason = _iscsi(by_path, iscsi)
     return out
@@ -201,8 +201,10 @@ def _iscsi(by_path: tuple[str, str, int], iscsi: dict) -> tuple[Optional[IscsiIn
                      source=iscsi["path"]), None
 
 
-def _multipath(source: str, entries: dict, host_data: dict[str, Any], known: dict[str, str]) -> Optional[MultipathInfo]:
-    target = entries.get(source, (None, None))[1] or ""
+def _multipath(source: str, target: str, resolved: Optional[str], host_data: dict[str, Any],
+               known: dict[str, str]) -> Optional[MultipathInfo]:
+    """`target`: the /dev listing's link target of `source` ("" if none); `resolved`: the device
+    it names ("/dev/dm-2"), or None."""
     m = _MPATH_ID.fullmatch(source)
     mp_data = host_data.get("multipath")
     for mp in (mp_data or {}).get("maps") or []:
@@ -213,8 +215,7 @@ def _multipath(source: str, entries: dict, host_data: dict[str, Any], known: dic
     blk = host_data.get("lsblk")
     if mp_data is not None or blk is None:
         return None  # multipath -ll, where the report has it, is the whole account of the maps
-    resolved = "/dev/" + target.rsplit("/", 1)[-1] if target else ""
-    name = known.get(source) or known.get(resolved)
+    name = known.get(source) or (known.get(resolved) if resolved else None)
     b = blk["devices"].get(name) if name else None
     if b is None or b.type != "mpath":
         return None
