@@ -15,7 +15,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Optional
 
-from analyzer.model import Observation, Problem, Report
+from analyzer.model import Observation, Problem, Report, compile_per_class, field_annotations
 
 MAX_VALUE = 4096  # characters of one field (names, paths, metadata values)
 MAX_XML = 1 << 20  # bytes of one raw XML document kept for the report's "raw XML" view
@@ -49,18 +49,14 @@ def _checker(cls: type) -> Any:
     """`_too_long` for one dataclass, made once: fields annotated as numbers are skipped, strings
     measured in place, only the rest walked (most of an observation is short strings and numbers)."""
     parts = []
-    for f in dataclasses.fields(cls):
-        ann = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", "")
+    for name, ann in field_annotations(cls):
         if ann in _NUMBER:
             continue
         if ann in _STR:
-            parts.append("len(d[%r] or '') > MAX_VALUE" % f.name)
+            parts.append("len(d[%r] or '') > MAX_VALUE" % name)
         else:
-            parts.append("_too_long(d[%r])" % f.name)
-    src = "def check(v):\n    d = v.__dict__\n    return %s\n" % (" or ".join(parts) or "False")
-    scope: dict[str, Any] = {"_too_long": _too_long, "MAX_VALUE": MAX_VALUE}
-    exec(src, scope)  # the source is made of field names only
-    return scope["check"]
+            parts.append("_too_long(d[%r])" % name)
+    return compile_per_class(" or ".join(parts) or "False", {"_too_long": _too_long, "MAX_VALUE": MAX_VALUE})
 
 
 def _too_long(v: Any) -> bool:

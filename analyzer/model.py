@@ -581,22 +581,32 @@ _SCALAR = {"str", "int", "bool", "float", "Optional[str]", "Optional[int]", "Opt
 _FLAT = {"list[str]", "list[int]"}
 
 
+def field_annotations(cls: type) -> list[tuple[str, str]]:
+    """(name, annotation as written) of each field of a dataclass: strings here (`from __future__
+    import annotations`); a class made elsewhere may hold types, named by their __name__."""
+    return [(f.name, f.type if isinstance(f.type, str) else getattr(f.type, "__name__", ""))
+            for f in dataclasses.fields(cls)]
+
+
+def compile_per_class(body: str, scope: dict[str, Any]) -> Any:
+    """`def f(v): d = v.__dict__; return BODY`, compiled once per model class by to_dict's and
+    bounds' generated functions. BODY is made of field names only."""
+    exec("def f(v):\n    d = v.__dict__\n    return %s\n" % body, scope)
+    return scope["f"]
+
+
 def _converter(cls: type) -> Any:
     """A function turning one instance of dataclass `cls` into a dict, made once per class: the
     generic walk costs a call and a type test per value, which on a big case is most of to_dict."""
     parts = []
-    for f in dataclasses.fields(cls):
-        ann = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", "")
+    for name, ann in field_annotations(cls):
         if ann in _SCALAR:
-            parts.append("%r: d[%r]" % (f.name, f.name))
+            parts.append("%r: d[%r]" % (name, name))
         elif ann in _FLAT:
-            parts.append("%r: list(d[%r])" % (f.name, f.name))
+            parts.append("%r: list(d[%r])" % (name, name))
         else:
-            parts.append("%r: plain(d[%r])" % (f.name, f.name))
-    src = "def convert(v):\n    d = v.__dict__\n    return {%s}\n" % ", ".join(parts)
-    scope: dict[str, Any] = {"plain": plain}
-    exec(src, scope)  # the source is made of field names only
-    return scope["convert"]
+            parts.append("%r: plain(d[%r])" % (name, name))
+    return compile_per_class("{%s}" % ", ".join(parts), {"plain": plain})
 
 
 def plain(v: Any) -> Any:
