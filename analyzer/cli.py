@@ -193,7 +193,7 @@ def _write(args: argparse.Namespace, doc: Document) -> None:
         from analyzer.render import json_out
         pieces = json_out.render_document(doc)
     else:
-        pieces = [_render(args.format, doc.to_dict(), to_terminal)]
+        pieces = [_render(args.format, doc.to_dict())]
     # A file name whose bytes are no UTF-8 is held as surrogates (surrogateescape): written as its
     # \udcXX escape, valid inside a JSON string and readable in a page, rather than a crash.
     if target == "-":
@@ -217,10 +217,11 @@ def _write(args: argparse.Namespace, doc: Document) -> None:
                                           plural(len(doc.guests), "guest"), plural(len(doc.findings), "finding")))
 
 
-def _render(fmt: str, doc: dict, to_terminal: bool = False) -> str:
+def _render(fmt: str, doc: dict) -> str:
+    """Text, HTML, or JSON indented for a terminal (JSON for a file or a pipe: render_document)."""
     if fmt == "json":
         from analyzer.render import json_out
-        return json_out.render(doc, indent=to_terminal)
+        return json_out.render(doc)
     if fmt == "text":
         from analyzer.render import text
         return text.render(doc)

@@ -14,28 +14,25 @@ if TYPE_CHECKING:
     from analyzer.model import Document
 
 
-def render(doc: dict[str, Any], indent: bool = False) -> str:
-    """One line for a file or a pipe (the stdlib's C encoder: several times faster than indenting,
-    which only the pure-Python one does); indented for a person at a terminal.
-
-    ensure_ascii=False keeps display names readable; json still escapes every control character.
+def render(doc: dict[str, Any]) -> str:
+    """Indented, for a person at a terminal (a file or a pipe gets render_document's one line,
+    from the stdlib's C encoder or orjson: indenting is the pure-Python encoder's, several times
+    slower). ensure_ascii=False keeps display names readable; control characters are escaped.
 
     >>> render({"a": [1, "é"]})
-    '{"a":[1,"é"]}\\n'
+    '{\\n  "a": [\\n    1,\\n    "é"\\n  ]\\n}\\n'
     """
-    if indent:
-        return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
-    return json.dumps(doc, ensure_ascii=False, separators=(",", ":")) + "\n"
+    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
 
 
 def render_document(doc: "Document") -> list[str]:
-    """The pieces of `render(doc.to_dict())`, made one list item at a time: the dicts of one guest
+    """The document on one line, in pieces made one list item at a time: the dicts of one guest
     or instance live only while it is encoded, never the whole case's at once, and the caller
     writes the pieces without joining them (the text of a big case is tens of MB).
 
     >>> from analyzer.model import Document, Problem
     >>> d = Document(generated_by={"name": "x"}, errors=[Problem(path="p", reason="r")])
-    >>> "".join(render_document(d)) == render(d.to_dict())
+    >>> "".join(render_document(d)) == json.dumps(d.to_dict(), ensure_ascii=False, separators=(",", ":")) + "\\n"
     True
     """
     from analyzer.model import plain
