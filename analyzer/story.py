@@ -104,24 +104,33 @@ def events_of_case(case: Case, reports: dict[str, Report], per_report_events: di
     out: dict[str, list[Event]] = defaultdict(list)
     seen: set = set()
     for h in case.hosts:
+        host = h.name
         for rid in h.reports:
             r = reports[rid]
-            names = {g.domain_name: g.uuid for g in per_report_guests.get(rid, []) if g.domain_name}
+            guests = per_report_guests.get(rid, [])
+            names = {g.domain_name: g.uuid for g in guests if g.domain_name}
+            offset = r.utc_offset
+            zero = _offset_minutes(offset) == 0  # a local time is already UTC
             for le in per_report_events.get(rid, []):
                 uuid = le.uuid or names.get(le.domain_name or "")
                 if uuid is None:
                     continue
-                key = (h.name, le.kind, le.time, le.message)
-                if key in seen:
-                    continue
+                key = (host, le.kind, le.time, le.message)
+                n = len(seen)
                 seen.add(key)
-                t, is_utc = to_utc(le.time, le.clock, r.utc_offset)
-                out[uuid].append(Event(time=t, time_is_utc=is_utc, host=h.name, report=rid, kind=le.kind,
-                                       peer_host=_host_of(le.peer_host, hosts), message=le.message,
-                                       evidence=EventEvidence(le.path, le.line)))
-            for g in per_report_guests.get(rid, []):
+                if len(seen) == n:
+                    continue
+                time = le.time
+                if time is not None and (zero or le.clock == "utc"):
+                    t, is_utc = time + "Z", True
+                else:
+                    t, is_utc = to_utc(time, le.clock, offset)
+                peer = le.peer_host
+                out[uuid].append(Event(t, is_utc, host, rid, le.kind, _host_of(peer, hosts) if peer else None,
+                                       le.message, EventEvidence(le.path, le.line)))
+            for g in guests:
                 out[g.uuid].append(Event(time=r.collected_at, time_is_utc=bool(r.collected_at and r.collected_at.endswith("Z")),
-                                         host=h.name, report=rid, kind="collected",
+                                         host=host, report=rid, kind="collected",
                                          message="sosreport taken: %s" % (g.state or "state unknown"),
                                          evidence=EventEvidence(g.xml_source or (g.sources[0].path if g.sources else ""))))
     for g in case.guests:

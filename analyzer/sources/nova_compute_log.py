@@ -422,22 +422,21 @@ class NovaLogScanner:
         out: list[LogEvent] = []
         dropped = dropped_in = 0
         paths = self._paths
+        peer_of, with_peer = nova_log.peer_of, nova_log.NAMES_A_PEER
         for uuid, acc in self._uuids.items():
             self._trim(acc, acc.events, EVENTS_HEAD, EVENTS_TAIL)
             self._trim(acc, acc.error_events, ERRORS_HEAD, ERRORS_TAIL)
             if acc.dropped:
                 dropped += acc.dropped
                 dropped_in += 1
-            for when, path_i, ln, g, line, off in sorted(acc.events + acc.error_events):
-                kind = g
+            for when, path_i, ln, kind, line, off in sorted(acc.events + acc.error_events):
                 message = _decode(line[off:])
-                time = when.decode("ascii", "replace")
                 if _OSLO_TIME.fullmatch(when) is not None:
-                    time = time[:10] + "T" + time[11:]
+                    time: Optional[str] = "%sT%s" % (when[:10].decode("ascii"), when[11:].decode("ascii"))
                 else:
-                    time = nova_log.parse_line(line).time  # type: ignore[assignment]
-                out.append(LogEvent(kind=kind, time=time, clock="local", message=message, path=paths[path_i],
-                                    line=ln, uuid=uuid, peer_host=nova_log.peer_of(kind, message)))
+                    time = nova_log.parse_line(line).time
+                out.append(LogEvent(kind, time, "local", message, paths[path_i], ln, uuid, None,
+                                    peer_of(kind, message) if kind in with_peer else None))
         return out, dropped, dropped_in
 
     def result(self) -> "Scanned":
