@@ -16,6 +16,7 @@ before it.
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass
 from typing import BinaryIO, Iterator, Optional
 
@@ -133,6 +134,31 @@ def _number(field: bytes) -> int:
     return int(text, 8) if text else 0
 
 
+_ADLER = 65521  # Adler-32's modulus
+
+
+def _checksum_ok(block: bytes, checksum: int) -> bool:
+    """Is `checksum` the sum of the header's bytes, its checksum field counted as spaces?
+
+    Summing 512 bytes in Python is a few microseconds per member, a tenth of a second on a big
+    report. zlib's Adler-32 gives that sum modulo 65521 at C speed, which is the sum itself
+    when the header's non-zero bytes cannot add up to 65521 (a usual header, mostly NULs);
+    any other header is summed byte by byte.
+
+    >>> h = bytearray(512); h[0:5] = b"a.txt"; h[148:156] = b"0000000 "
+    >>> total = sum(h) - sum(h[148:156]) + 256
+    >>> _checksum_ok(bytes(h), total), _checksum_ok(bytes(h), total + 1), _checksum_ok(bytes(h), total + _ADLER)
+    (True, False, False)
+    >>> heavy = bytes(h[:148]) + b"0000000 " + bytes([255]) * 356
+    >>> _checksum_ok(heavy, sum(heavy) - sum(heavy[148:156]) + 256)
+    True
+    """
+    target = checksum + sum(block[148:156]) - 256  # what the sum of the stored bytes must be
+    if 0 <= target < _ADLER and (BLOCK - block.count(0)) * 255 < _ADLER:
+        return ((zlib.adler32(block) & 0xFFFF) - 1) % _ADLER == target
+    return sum(block) == target
+
+
 def _pax(data: bytes) -> dict[str, str]:
     out: dict[str, str] = {}
     pos = 0
@@ -221,7 +247,7 @@ class TarReader:
                 size = _number(block[124:136])
             except ValueError:
                 raise TarDamaged("corrupt tar header at byte %d" % start)
-            if checksum != sum(block) - sum(stored) + 256:
+            if not _checksum_ok(block, checksum):
                 raise TarDamaged("corrupt tar header at byte %d (bad checksum)" % start)
             typeflag = block[156:157]
             if typeflag in (b"L", b"K", b"x", b"g"):
