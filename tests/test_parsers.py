@@ -151,6 +151,11 @@ XXE = b"""<?xml version="1.0"?><!DOCTYPE d [<!ENTITY x SYSTEM "file:///etc/passw
 <domain><name>&x;</name></domain>"""
 
 
+def test_nesting_up_to_the_bound_is_read():
+    root = parse_xml(b"<domain>" + b"<a>" * (MAX_DEPTH - 1) + b"</a>" * (MAX_DEPTH - 1) + b"</domain>")
+    assert root.tag == "domain" and len(list(root.iter())) == MAX_DEPTH
+
+
 @pytest.mark.parametrize("data,reason", [
     (BILLION_LAUGHS, "rejected"), (XXE, "rejected"),
     (b"<!DOCTYPE domain><domain/>", "DTD"),
@@ -158,6 +163,7 @@ XXE = b"""<?xml version="1.0"?><!DOCTYPE d [<!ENTITY x SYSTEM "file:///etc/passw
     (b'<!DOCTYPE d SYSTEM "http://198.51.100.1/x.dtd"><domain/>', "DTD"),
     (b'<!DOCTYPE d [<!ENTITY % p SYSTEM "file:///etc/passwd"> %p;]><domain/>', "DTD"),
     (b"<domain>" * 200000, "deeper than %d" % MAX_DEPTH),
+    (b"<domain>" * 65 + b"</domain>" * 65, "deeper than %d" % MAX_DEPTH),  # small: checked after building
     (b"<domain>" + b"<a/>" * 200_000 + b"</domain>", "more than 100,000 XML elements"),
     (b"", "empty"), (b"   \n", "empty"),
     (b"<domain><name>caf\xe9</name></domain>", "malformed"),

@@ -52,6 +52,7 @@ MAX_ELEMENTS = 100_000
 # where holding a value twice would cost memory; smaller ones are cut after (bounds.py), which
 # costs nothing per element.
 CLIP_ABOVE = 64 << 10
+assert CLIP_ABOVE // 4 < MAX_ELEMENTS  # parse_xml builds documents this small without counting
 
 _UNITS_TO_BYTES = {
     "b": 1, "bytes": 1,
@@ -69,8 +70,16 @@ class _Refused(Exception):
     """Raised inside the parser's callbacks: expat stops at once."""
 
 
-class _BoundedBuilder(ET.TreeBuilder):
-    """Refuses DTDs; bounds nesting and size; cuts over-long values (asked to in big documents)."""
+class _NoDTDBuilder(ET.TreeBuilder):
+    """The C tree builder, refusing DTDs: elements are built without a Python call each."""
+
+    def doctype(self, name, pubid, system):  # called by the C XMLParser at `<!DOCTYPE`
+        raise _Refused("the document has a DTD (DTDs, entities and external references are refused)")
+
+
+class _BoundedBuilder(_NoDTDBuilder):
+    """Refuses DTDs; bounds nesting and size as it builds; cuts over-long values (asked to in big
+    documents)."""
 
     def __init__(self, clip_values: bool = False) -> None:
         super().__init__()
@@ -88,9 +97,6 @@ class _BoundedBuilder(ET.TreeBuilder):
             raise _Refused("more than %s XML elements" % format(MAX_ELEMENTS, ","))
         return super().start(tag, attrs)
 
-    def doctype(self, name, pubid, system):  # called by the C XMLParser at `<!DOCTYPE`
-        raise _Refused("the document has a DTD (DTDs, entities and external references are refused)")
-
     def end(self, tag):  # type: ignore[override]
         self.depth -= 1
         el = super().end(tag)
@@ -106,22 +112,39 @@ class _BoundedBuilder(ET.TreeBuilder):
         return el
 
 
+def _check_depth(root: ET.Element) -> None:
+    level, depth = [root], 1
+    while level:
+        if depth > MAX_DEPTH:
+            raise _Refused("XML nested deeper than %d elements" % MAX_DEPTH)
+        level = [child for el in level for child in el]
+        depth += 1
+
+
 def parse_xml(data: bytes, clipped: Optional[list[tuple[str, int]]] = None) -> ET.Element:
     """Bytes -> root element, safely. Raises ParseError only.
 
     In a document bigger than CLIP_ABOVE bytes, a value longer than bounds.MAX_VALUE is cut as
     the tree is built (an 8 MiB display name is never held twice) and listed in `clipped`; in
     smaller ones bounds.py cuts it afterwards.
+
+    A document of at most CLIP_ABOVE bytes cannot hold MAX_ELEMENTS elements (each takes 4 bytes
+    or more, `<a/>`): it is built by the C builder alone, with no Python call per element, and its
+    depth is checked after, level by level. A bigger one is bounded element by element as it is
+    built.
     """
     if not data.strip():
         raise ParseError("empty file")
-    builder = _BoundedBuilder(clip_values=len(data) > CLIP_ABOVE)
+    small = len(data) <= CLIP_ABOVE
+    builder = _NoDTDBuilder() if small else _BoundedBuilder(clip_values=len(data) > CLIP_ABOVE)
     parser = _CXMLParser(target=builder)
     try:
         parser.feed(data)
         root = parser.close()
-        if clipped is not None:
-            clipped += builder.clipped
+        if small:
+            _check_depth(root)
+        elif clipped is not None:
+            clipped += builder.clipped  # type: ignore[attr-defined]
         return root
     except _Refused as e:
         raise ParseError("rejected: %s" % e) from None
