@@ -95,6 +95,16 @@ def scan(members, sizes=(1 << 20,)):
     return sc.result()
 
 
+def test_a_tag_that_is_no_uuid_names_no_instance():
+    fake = "-" * 36
+    lines = [sb.oslo_line(T0, "INFO", "nova.compute.manager", "VM Paused (Lifecycle Event)", instance=fake),
+             sb.oslo_line(T0 + 1, "ERROR", "nova.compute.manager", "boom", instance="0" * 36),
+             sb.oslo_line(T0 + 2, "INFO", "nova.compute.manager", "VM Resumed (Lifecycle Event)", instance=U)]
+    r = scan([("nova-compute.log", ("\n".join(lines) + "\n").encode())])
+    assert set(r.logs) == {U} and [(e.kind, e.line) for e in r.events] == [("resumed", 3)]
+    assert r.dropped_uuids == 0
+
+
 @pytest.mark.parametrize("seed", range(6))
 def test_chunking_does_not_change_the_events(seed):
     rng = random.Random(seed)

@@ -45,11 +45,15 @@ from analyzer.parsers.line_stream import WholeLines
 from analyzer.sources.base import Readout, View
 
 _UUID = rb"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+# The searches take any 36 hex digits and dashes (a tenth faster than the UUID's shape); a tag
+# that is not a UUID is then never tracked (`_scan`).
+_LOOSE_UUID = rb"[0-9a-fA-F-]{36}"
+_IS_UUID = re.compile(_UUID)
 # The tag, then the rest of its line (so a second tag on the same line is never matched). No phrase
 # here: trying the phrases at every tagged line costs more than the event search's own pass.
-_TAG_LINE = re.compile(rb"\[instance: (" + _UUID + rb")\][^\n]*")
+_TAG_LINE = re.compile(rb"\[instance: (" + _LOOSE_UUID + rb")\][^\n]*")
 # An event line: its (first) tag and the phrase its message begins with, then the rest of the line.
-_EVENT_LINE = re.compile(rb"\[instance: (" + _UUID + rb")\] (" + nova_log.PHRASES + rb")[^\n]*")
+_EVENT_LINE = re.compile(rb"\[instance: (" + _LOOSE_UUID + rb")\] (" + nova_log.PHRASES + rb")[^\n]*")
 _TIME = re.compile(rb"\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?:\.\d+)?")
 _LEVELS = (b"ERROR", b"CRITICAL")
 _LEVEL_FIELD_WITHIN = 120  # the level is the 4th field of the line's first 120 bytes (oslo.log)
@@ -240,7 +244,11 @@ class NovaLogScanner:
         accs = self._acc
         if len(counts) > len(accs) or not counts.keys() <= accs.keys():
             for raw in list(counts):  # first seen, first kept (MAX_UUIDS)
-                if raw not in accs and self._new(raw) is None:
+                if raw in accs:
+                    continue
+                if _IS_UUID.fullmatch(raw) is None:
+                    del counts[raw]  # not an instance tag
+                elif self._new(raw) is None:
                     self.dropped_uuids += counts.pop(raw)
         for raw, n in counts.items():
             accs[raw].n += n
