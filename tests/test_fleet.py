@@ -10,6 +10,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -101,8 +102,11 @@ def corpus(tmp_path_factory):
     inputs = d / "cases"
     (inputs / "case-1").mkdir(parents=True)
     (inputs / "case-2").mkdir()
+    samples = {}  # host -> its sample report, copied
     for p in sorted((ROOT / "samples").glob("*.tar.xz")):
         shutil.copy(p, inputs / "case-1" / p.name)
+        samples[re.match(r"sosreport-(.+?)-\d{4}-\d\d-\d\d-", p.name).group(1)] = inputs / "case-1" / p.name
+    assert sorted(samples) == ["compute-1", "compute-2"]
     h3 = default_host(4, hostname="compute-3", packages={"nova": "3:25.2.0-0ubuntu1", "libvirt": "8.0.0-1",
                                                          "qemu": "1:6.2+dfsg-2"})
     h3.guests.append(GuestSpec(uuid=MOVER, domain_name="instance-000000aa", display_name="mover",
@@ -129,8 +133,7 @@ def corpus(tmp_path_factory):
     (inputs / "case-2" / "readme.txt").write_text("not named like a report: not an input\n")
     expected = {  # sha256 -> (host, path)
         sha(p): (h, str(p)) for h, p in [
-            ("compute-1", inputs / "case-1" / "sosreport-compute-1-2026-11-24-lfyzbaz.tar.xz"),
-            ("compute-2", inputs / "case-1" / "sosreport-compute-2-2026-11-24-axltbos.tar.xz"),
+            ("compute-1", samples["compute-1"]), ("compute-2", samples["compute-2"]),
             ("compute-3", t3), ("compute-4", t4), ("evil", hostile), ("compute-3", broken)]}
     for h, n in zip(("compute-5", "compute-6"), node_tars):
         expected[sha(n)] = (h, "%s!%s" % (bundle, n.name))
