@@ -113,6 +113,7 @@ class _BoundedBuilder(_NoDTDBuilder):
 
 
 def _check_depth(root: ET.Element) -> None:
+    """Refuse a tree deeper than MAX_DEPTH, walked a level at a time (no recursion)."""
     level, depth = [root], 1
     while level:
         if depth > MAX_DEPTH:

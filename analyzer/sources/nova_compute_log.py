@@ -138,8 +138,6 @@ class _Acc:
         self.recent.clear()
 
 
-
-
 def find_end(data: bytes, p: int, end: int) -> int:
     e = data.find(b"\n", p, end)
     return end if e < 0 else e
