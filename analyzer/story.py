@@ -109,25 +109,23 @@ def events_of_case(case: Case, reports: dict[str, Report], per_report_events: di
             r = reports[rid]
             guests = per_report_guests.get(rid, [])
             names = {g.domain_name: g.uuid for g in guests if g.domain_name}
-            offset = r.utc_offset
-            zero = _offset_minutes(offset) == 0  # a local time is already UTC
+            # The common case inline (a report on UTC, or a UTC log): to_utc per event is a call
+            # and a cache lookup for each of tens of thousands of events.
+            zero = _offset_minutes(r.utc_offset) == 0
             for le in per_report_events.get(rid, []):
                 uuid = le.uuid or names.get(le.domain_name or "")
                 if uuid is None:
                     continue
                 key = (host, le.kind, le.time, le.message)
-                n = len(seen)
-                seen.add(key)
-                if len(seen) == n:
+                if key in seen:
                     continue
-                time = le.time
-                if time is not None and (zero or le.clock == "utc"):
-                    t, is_utc = time + "Z", True
+                seen.add(key)
+                if le.time is not None and (zero or le.clock == "utc"):
+                    t, is_utc = le.time + "Z", True
                 else:
-                    t, is_utc = to_utc(time, le.clock, offset)
-                peer = le.peer_host
-                out[uuid].append(Event(t, is_utc, host, rid, le.kind, _host_of(peer, hosts) if peer else None,
-                                       le.message, EventEvidence(le.path, le.line)))
+                    t, is_utc = to_utc(le.time, le.clock, r.utc_offset)
+                out[uuid].append(Event(t, is_utc, host, rid, le.kind, _host_of(le.peer_host, hosts), le.message,
+                                       EventEvidence(le.path, le.line)))
             for g in guests:
                 out[g.uuid].append(Event(time=r.collected_at, time_is_utc=bool(r.collected_at and r.collected_at.endswith("Z")),
                                          host=host, report=rid, kind="collected",

@@ -130,9 +130,6 @@ def kind_of_phrase(phrase: bytes) -> str:
     return kind
 
 
-NAMES_A_PEER = frozenset(_PEER)  # the kinds whose message may name the other host
-
-
 def peer_of(kind: str, message: str) -> Optional[str]:
     """The other host a migration message names, if it names one.
 

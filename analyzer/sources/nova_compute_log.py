@@ -428,7 +428,6 @@ class NovaLogScanner:
         out: list[LogEvent] = []
         dropped = dropped_in = 0
         paths = self._paths
-        peer_of, with_peer = nova_log.peer_of, nova_log.NAMES_A_PEER
         for uuid, acc in self._uuids.items():
             self._trim(acc, acc.events, EVENTS_HEAD, EVENTS_TAIL)
             self._trim(acc, acc.error_events, ERRORS_HEAD, ERRORS_TAIL)
@@ -442,7 +441,7 @@ class NovaLogScanner:
                 else:
                     time = nova_log.parse_line(line).time
                 out.append(LogEvent(kind, time, "local", message, paths[path_i], ln, uuid, None,
-                                    peer_of(kind, message) if kind in with_peer else None))
+                                    nova_log.peer_of(kind, message)))
         return out, dropped, dropped_in
 
     def result(self) -> "Scanned":
