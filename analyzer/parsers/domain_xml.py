@@ -78,14 +78,13 @@ class _NoDTDBuilder(ET.TreeBuilder):
 
 
 class _BoundedBuilder(_NoDTDBuilder):
-    """Refuses DTDs; bounds nesting and size as it builds; cuts over-long values (asked to in big
-    documents)."""
+    """For a document over CLIP_ABOVE bytes: refuses DTDs; bounds nesting and size as it builds;
+    cuts over-long values as it builds (listed in `clipped`)."""
 
-    def __init__(self, clip_values: bool = False) -> None:
+    def __init__(self) -> None:
         super().__init__()
         self.depth = 0
         self.elements = 0
-        self.clip_values = clip_values
         self.clipped: list[tuple[str, int]] = []
 
     def start(self, tag, attrs):  # type: ignore[override]
@@ -100,15 +99,14 @@ class _BoundedBuilder(_NoDTDBuilder):
     def end(self, tag):  # type: ignore[override]
         self.depth -= 1
         el = super().end(tag)
-        if self.clip_values:
-            local = split_tag(el.tag)[1]
-            if el.text is not None and len(el.text) > MAX_VALUE:
-                self.clipped.append((local, len(el.text)))
-                el.text = clip(el.text)
-            for k, v in list(el.attrib.items()):
-                if len(v) > MAX_VALUE:
-                    self.clipped.append(("%s@%s" % (local, split_tag(k)[1]), len(v)))
-                    el.attrib[k] = clip(v)
+        local = split_tag(el.tag)[1]
+        if el.text is not None and len(el.text) > MAX_VALUE:
+            self.clipped.append((local, len(el.text)))
+            el.text = clip(el.text)
+        for k, v in list(el.attrib.items()):
+            if len(v) > MAX_VALUE:
+                self.clipped.append(("%s@%s" % (local, split_tag(k)[1]), len(v)))
+                el.attrib[k] = clip(v)
         return el
 
 
@@ -137,7 +135,7 @@ def parse_xml(data: bytes, clipped: Optional[list[tuple[str, int]]] = None) -> E
     if not data.strip():
         raise ParseError("empty file")
     small = len(data) <= CLIP_ABOVE
-    builder = _NoDTDBuilder() if small else _BoundedBuilder(clip_values=len(data) > CLIP_ABOVE)
+    builder = _NoDTDBuilder() if small else _BoundedBuilder()
     parser = _CXMLParser(target=builder)
     try:
         parser.feed(data)
