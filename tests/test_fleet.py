@@ -10,7 +10,6 @@ import hashlib
 import io
 import json
 import os
-import re
 import shutil
 import signal
 import subprocess
@@ -21,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from analyzer.sources.host import hostname_from_root
 from tests.conftest import require
 from tests.sosbuilder import GuestSpec, HostSpec, default_host, write_collect_bundle, write_tarball
 
@@ -105,7 +105,7 @@ def corpus(tmp_path_factory):
     samples = {}  # host -> its sample report, copied
     for p in sorted((ROOT / "samples").glob("*.tar.xz")):
         shutil.copy(p, inputs / "case-1" / p.name)
-        samples[re.match(r"sosreport-(.+?)-\d{4}-\d\d-\d\d-", p.name).group(1)] = inputs / "case-1" / p.name
+        samples[hostname_from_root(p.name)] = inputs / "case-1" / p.name
     assert sorted(samples) == ["compute-1", "compute-2"]
     h3 = default_host(4, hostname="compute-3", packages={"nova": "3:25.2.0-0ubuntu1", "libvirt": "8.0.0-1",
                                                          "qemu": "1:6.2+dfsg-2"})
